@@ -1,0 +1,15 @@
+"""The leak-free data pipeline: validate, split by time, cut windows, scale.
+
+Example:
+    >>> import rnncast as rc
+    >>> frame = rc.datasets.load_sample("AAPL")
+    >>> train, val, test = rc.data.chronological_split(frame, val=0.15, test=0.15)
+    >>> win = rc.data.Windowizer(lookback=60, features=["close"], target="close")
+    >>> X_train, y_train = win.fit_transform(train)
+    >>> X_train.shape[1:], y_train.shape[1:]
+    ((60, 1), (1,))
+"""
+
+from rnncast.data.validation import validate
+
+__all__ = ["validate"]
