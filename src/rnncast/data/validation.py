@@ -89,8 +89,8 @@ def iter_tickers(frame: pd.DataFrame) -> Iterator[tuple[str | None, pd.DataFrame
     if TICKER_COLUMN not in frame.columns:
         yield None, frame
         return
-    for name in pd.unique(frame[TICKER_COLUMN]):
-        yield str(name), frame[frame[TICKER_COLUMN] == name]
+    for name, rows in frame.groupby(TICKER_COLUMN, sort=False):
+        yield str(name), rows
 
 
 def check_dates(index: pd.DatetimeIndex, ticker: str | None = None) -> None:
@@ -123,7 +123,7 @@ def check_values(frame: pd.DataFrame) -> None:
             continue
         values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
         _raise_where(frame, column, np.isnan(values), "is NaN", _NAN_FIX)
-        _raise_where(frame, column, np.isinf(values), "is infinite", "Remove or correct those rows.")
+        _raise_where(frame, column, np.isinf(values), "is infinite", "Correct those rows.")
         if column in PRICE_COLUMNS:
             _raise_where(
                 frame, column, values <= 0, "is <= 0 (prices must be positive)",

@@ -1,0 +1,389 @@
+"""Windowizer: price frames in, ``(X, y)`` windows out, with scalers fitted on train rows only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rnncast.data.scalers import SCALERS, Scaler
+from rnncast.data.targets import check_transform, make_targets, to_price
+from rnncast.data.validation import TICKER_COLUMN, check_dates, check_index, iter_tickers
+from rnncast.data.windows import Windows, window_view
+from rnncast.exceptions import ConfigError, DataError, NotFittedError, ShapeError
+
+SCOPES = ("per_ticker", "global")
+_CHUNK_ROWS = 1 << 16  # rows scaled at a time, so no float64 copy of a whole frame is made
+
+
+@dataclass
+class _Segment:
+    """One ticker's rows: ``context`` (at most ``lookback`` earlier rows) then ``part``."""
+
+    ticker: str | None
+    context: pd.DataFrame
+    part: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.context) + len(self.part)
+
+
+class Windowizer:
+    """Cut price frames into scaled ``(X, y)`` windows without looking ahead.
+
+    ``fit(train)`` learns the scalers from training rows only. ``transform``
+    then turns any part into windows: ``X[i]`` holds ``lookback`` consecutive
+    rows of ``features`` and ``y[i]`` the next ``horizon`` values of
+    ``target`` (after ``target_transform`` and scaling). With
+    ``context=previous_part`` the last ``lookback`` rows of the previous part
+    serve as inputs of the first windows, so the first target is the part's
+    first row; targets always lie inside the part.
+
+    Single series give ``X`` as a read-only numpy view
+    ``(n_windows, lookback, n_features)`` (no copy per window); frames with a
+    ``ticker`` column give a :class:`~rnncast.data.windows.Windows` object whose
+    windows never cross from one ticker to the next. ``X`` is float32, and so
+    is ``y`` ``(n_windows, horizon)``; targets are computed in float64 first.
+
+    Args:
+        lookback: Rows per input window (Keras tutorials: 60).
+        horizon: Steps ahead to forecast; ``y`` has one column per step.
+        features: Input columns; default ``[target]``.
+        target: The column to forecast.
+        scaler: ``"minmax"``, ``"standard"``, ``"robust"`` or ``None``; applied
+            to every feature and, separately, to the target.
+        target_transform: ``"price"``, ``"return"``, ``"log_return"`` or
+            ``"diff"`` (see :mod:`rnncast.data.targets`).
+        scaler_scope: For multi-ticker frames, ``"per_ticker"`` (one scaler
+            per ticker) or ``"global"`` (one for all); ignored for one series.
+
+    Attributes:
+        n_features_in_: Number of input features, set by :meth:`fit`.
+        feature_names_in_: Input column names, set by :meth:`fit`.
+        tickers_: Tickers seen in training (``None`` for a single series).
+        scalers_: Feature scaler per ticker (key ``None`` for one scaler).
+        target_scalers_: Target scaler per ticker (key ``None`` for one scaler).
+
+    Example:
+        >>> import rnncast as rc
+        >>> frame = rc.datasets.load_sample("AAPL")
+        >>> train, val, test = rc.data.chronological_split(frame)
+        >>> win = rc.data.Windowizer(lookback=60, features=["close", "volume"])
+        >>> X_train, y_train = win.fit_transform(train)
+        >>> X_val, y_val = win.transform(val, context=train)
+        >>> X_val.shape[1:], y_val.shape[1]
+        ((60, 2), 1)
+        >>> prices = win.inverse_transform_target(y_val)   # back to price units
+        >>> bool(abs(prices[0, 0] - val["close"].iloc[0]) < 1e-3)
+        True
+    """
+
+    def __init__(
+        self,
+        lookback: int,
+        horizon: int = 1,
+        features: list[str] | str | None = None,
+        target: str = "close",
+        scaler: str | None = "minmax",
+        target_transform: str = "price",
+        scaler_scope: str = "per_ticker",
+    ) -> None:
+        for name, value in (("lookback", lookback), ("horizon", horizon)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
+        if scaler not in SCALERS:
+            raise ConfigError(f"scaler={scaler!r} is not supported; use one of {SCALERS}.")
+        if scaler_scope not in SCOPES:
+            raise ConfigError(f"scaler_scope={scaler_scope!r} is not supported; use {SCOPES}.")
+        self.lookback = int(lookback)
+        self.horizon = int(horizon)
+        self.features = features
+        self.target = target
+        self.scaler = scaler
+        self.target_transform = check_transform(target_transform)
+        self.scaler_scope = scaler_scope
+
+    @property
+    def feature_list(self) -> list[str]:
+        """The input columns (``features`` as a list; ``[target]`` when not given)."""
+        if self.features is None:
+            return [self.target]
+        return [self.features] if isinstance(self.features, str) else list(self.features)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, train: pd.DataFrame) -> Windowizer:
+        """Fit feature and target scalers on the training rows only.
+
+        Args:
+            train: Training part (single series, or long frame with ``ticker``).
+
+        Returns:
+            ``self``.
+        """
+        segments = self._segments(train, context=None, fitting=True)
+        for segment in segments:
+            self._count(segment)
+        self.tickers_ = None if segments[0].ticker is None else [s.ticker for s in segments]
+        groups = self._fit_groups(segments)
+        self.scalers_ = {
+            key: Scaler(self.scaler).fit(np.vstack([_values(s.part, self.feature_list)
+                                                    for s in group]))
+            for key, group in groups.items()
+        }
+        self.target_scalers_ = {
+            key: Scaler(self.scaler).fit(np.concatenate([self._raw_targets(s).reshape(-1, 1)
+                                                         for s in group]))
+            for key, group in groups.items()
+        }
+        self.n_features_in_ = len(self.feature_list)
+        self.feature_names_in_ = np.array(self.feature_list, dtype=object)
+        return self
+
+    def fit_transform(self, train: pd.DataFrame) -> tuple[np.ndarray | Windows, np.ndarray]:
+        """``fit(train)`` then ``transform(train)``."""
+        return self.fit(train).transform(train)
+
+    def _fit_groups(self, segments: list[_Segment]) -> dict[str | None, list[_Segment]]:
+        if segments[0].ticker is None or self.scaler_scope == "global":
+            return {None: segments}
+        return {s.ticker: [s] for s in segments}
+
+    def _raw_targets(self, segment: _Segment) -> np.ndarray:
+        """Unscaled training targets used to fit the target scaler."""
+        prices = _values(segment.part, [self.target])[:, 0]
+        if self.target_transform == "price":
+            return prices
+        first = np.arange(len(prices) - self.lookback - self.horizon + 1) + self.lookback
+        return make_targets(prices, first, self.horizon, self.target_transform)
+
+    # ------------------------------------------------------------ transform
+    def transform(
+        self, part: pd.DataFrame, context: pd.DataFrame | None = None
+    ) -> tuple[np.ndarray | Windows, np.ndarray]:
+        """Cut ``part`` into scaled windows ``(X, y)``.
+
+        Args:
+            part: Rows whose targets are wanted (e.g. the validation part).
+            context: Rows that come before ``part`` (e.g. train for val);
+                its last ``lookback`` rows are inputs of the first windows.
+                Without it, the first ``lookback`` rows of ``part`` are only
+                inputs.
+
+        Returns:
+            ``X`` float32 ``(n_windows, lookback, n_features)`` (numpy view,
+            or :class:`Windows` for multi-ticker frames) and ``y`` float32
+            ``(n_windows, horizon)``.
+        """
+        self._check_fitted()
+        segments = self._segments(part, context)
+        counts = [self._count(s) for s in segments]
+        buffer = np.empty((sum(map(len, segments)), len(self.feature_list)), dtype=np.float32)
+        targets, starts, offset = [], [], 0
+        for segment, count in zip(segments, counts, strict=True):
+            key = self._key(segment.ticker)
+            rows = buffer[offset:offset + len(segment)]
+            _scale_into(rows[:len(segment.context)], segment.context, self.feature_list,
+                        self.scalers_[key])
+            _scale_into(rows[len(segment.context):], segment.part, self.feature_list,
+                        self.scalers_[key])
+            first = self._first_targets(count)
+            raw = make_targets(self._target_prices(segment), first, self.horizon,
+                               self.target_transform)
+            targets.append(self.target_scalers_[key].transform(raw).astype(np.float32))
+            starts.append(offset + np.arange(count))
+            offset += len(segment)
+        y = np.concatenate(targets)  # (n_windows, horizon)
+        if segments[0].ticker is None:
+            return window_view(buffer, self.lookback, counts[0]), y
+        tickers = np.repeat([s.ticker for s in segments], counts)
+        return Windows(buffer, np.concatenate(starts), self.lookback, tickers), y
+
+    def inverse_transform_target(
+        self, y: np.ndarray, base: np.ndarray | None = None, ticker: object = None
+    ) -> np.ndarray:
+        """Map scaled targets (or forecasts) back to prices, float64.
+
+        Args:
+            y: ``(n_windows, horizon)`` or ``(n_windows,)`` scaled values,
+                e.g. ``model.predict(X)``.
+            base: Base price per window, needed for ``return``,
+                ``log_return`` and ``diff`` targets: use
+                ``base_prices(part, context)`` with the same arguments that
+                cut the windows.
+            ticker: Ticker of each window (array) or of all windows (str);
+                needed only for multi-ticker data with per-ticker scalers
+                (``X.tickers`` holds it).
+
+        Returns:
+            Prices with the shape of ``y``.
+
+        Example:
+            >>> import rnncast as rc
+            >>> frame = rc.datasets.load_sample("MSFT")
+            >>> train, val, test = rc.data.chronological_split(frame)
+            >>> win = rc.data.Windowizer(lookback=20, target_transform="log_return").fit(train)
+            >>> X, y = win.transform(test, context=val)
+            >>> base = win.base_prices(test, context=val)
+            >>> prices = win.inverse_transform_target(y, base=base)
+            >>> bool(abs(prices[0, 0] - test["close"].iloc[0]) < 1e-4)
+            True
+        """
+        self._check_fitted()
+        values = np.asarray(y, dtype=np.float64)
+        flat = values.ndim == 1
+        values = values.reshape(len(values), -1)  # (n_windows, horizon)
+        if values.shape[1] != self.horizon:
+            raise ShapeError(f"y has {values.shape[1]} columns but horizon={self.horizon}; "
+                             "pass an array of shape (n_windows, horizon).")
+        unscaled = np.empty_like(values)
+        for key, rows in self._rows_by_scaler(ticker, len(values)):
+            unscaled[rows] = self.target_scalers_[key].inverse_transform(values[rows])
+        prices = to_price(unscaled, base, self.target_transform)
+        return prices[:, 0] if flat else prices
+
+    def base_prices(self, part: pd.DataFrame, context: pd.DataFrame | None = None) -> np.ndarray:
+        """Target value on the last input row of every window, float64 ``(n_windows,)``."""
+        self._check_fitted()
+        bases = []
+        for segment in self._segments(part, context):
+            first = self._first_targets(self._count(segment))
+            bases.append(self._target_prices(segment)[first - 1])
+        return np.concatenate(bases)
+
+    def target_dates(self, part: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.Index:
+        """Date of the first forecast step of every window (step ``k`` is ``k-1`` rows later)."""
+        self._check_fitted()
+        dates = []
+        for segment in self._segments(part, context):
+            start = self.lookback - len(segment.context)
+            dates.append(segment.part.index[start:start + self._count(segment)])
+        return dates[0].append(dates[1:]) if len(dates) > 1 else dates[0]
+
+    # -------------------------------------------------------------- helpers
+    def _segments(
+        self, part: pd.DataFrame, context: pd.DataFrame | None, fitting: bool = False
+    ) -> list[_Segment]:
+        check_index(part)
+        _check_columns(part, [*self.feature_list, self.target], "part")
+        if len(part) == 0:
+            raise DataError("the part has no rows; check the split that produced it.")
+        if not fitting:
+            self._check_same_layout(part)
+        contexts = self._context_by_ticker(context)
+        segments = []
+        for ticker, rows in iter_tickers(part):
+            check_dates(rows.index, ticker)
+            before = contexts.get(ticker, part.iloc[:0])
+            if len(before) and before.index[-1] >= rows.index[0]:
+                raise DataError(
+                    f"context ends on {before.index[-1].date()} but the part starts on "
+                    f"{rows.index[0].date()}; context must be the rows before the part "
+                    "(e.g. transform(val, context=train))."
+                )
+            segments.append(_Segment(ticker, before.iloc[len(before) - self.lookback:]
+                                     if len(before) > self.lookback else before, rows))
+        return segments
+
+    def _context_by_ticker(self, context: pd.DataFrame | None) -> dict:
+        if context is None or len(context) == 0:
+            return {}
+        check_index(context)
+        _check_columns(context, [*self.feature_list, self.target], "context")
+        return dict(iter_tickers(context))
+
+    def _check_same_layout(self, part: pd.DataFrame) -> None:
+        multi = TICKER_COLUMN in part.columns
+        if multi != (self.tickers_ is not None):
+            fitted = "a multi-ticker" if self.tickers_ is not None else "a single-series"
+            raise DataError(f"this Windowizer was fitted on {fitted} frame; transform a frame "
+                            f"of the same kind ('{TICKER_COLUMN}' column present or not).")
+        if multi and self.scaler_scope == "per_ticker":
+            unseen = sorted(set(part[TICKER_COLUMN].unique()) - set(self.tickers_))
+            if unseen:
+                raise DataError(
+                    f"ticker(s) {unseen[:5]} were not in the training data, so they have no "
+                    "fitted scaler; include them in train or use scaler_scope='global'."
+                )
+
+    def _count(self, segment: _Segment) -> int:
+        count = len(segment) - self.lookback - self.horizon + 1
+        if count < 1:
+            where = f" for ticker {segment.ticker!r}" if segment.ticker is not None else ""
+            raise DataError(
+                f"not enough rows{where}: {len(segment.part)} rows (+{len(segment.context)} "
+                f"of context) but one window needs lookback + horizon = "
+                f"{self.lookback + self.horizon}. Use a shorter lookback or more data."
+            )
+        return count
+
+    def _first_targets(self, count: int) -> np.ndarray:
+        """Row (in context + part) of each window's first target."""
+        return np.arange(count) + self.lookback
+
+    def _target_prices(self, segment: _Segment) -> np.ndarray:
+        return np.concatenate([_values(segment.context, [self.target])[:, 0],
+                               _values(segment.part, [self.target])[:, 0]])
+
+    def _key(self, ticker: str | None) -> str | None:
+        return None if ticker is None or self.scaler_scope == "global" else ticker
+
+    def _rows_by_scaler(self, ticker: object, n_rows: int):
+        """Yield ``(scaler key, row selector)`` pairs covering all ``n_rows``."""
+        if self.tickers_ is None or self.scaler_scope == "global":
+            yield None, slice(None)
+            return
+        if ticker is None:
+            raise ConfigError("this Windowizer has one target scaler per ticker: pass "
+                              "ticker=X.tickers (or one ticker name) to inverse_transform_target.")
+        names = np.broadcast_to(np.asarray(ticker, dtype=object), (n_rows,))
+        for name in pd.unique(names):
+            if name not in self.target_scalers_:
+                raise DataError(f"ticker {name!r} was not in the training data.")
+            yield name, names == name
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "scalers_"):
+            raise NotFittedError("this Windowizer is not fitted yet; call fit(train) first "
+                                 "(or fit_transform(train)).")
+
+    def __repr__(self) -> str:
+        return (f"Windowizer(lookback={self.lookback}, horizon={self.horizon}, "
+                f"features={self.feature_list}, target={self.target!r}, scaler={self.scaler!r}, "
+                f"target_transform={self.target_transform!r})")
+
+
+def _check_columns(frame: pd.DataFrame, needed: list[str], what: str) -> None:
+    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
+    if missing:
+        raise DataError(f"the {what} has no column(s) {missing}; its columns are "
+                        f"{list(frame.columns)}. Choose features/target among them.")
+    for column in dict.fromkeys(needed):
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            raise DataError(f"column {column!r} is {frame[column].dtype}, not numeric.")
+
+
+def _values(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """float64 ``(n_rows, n_columns)`` copy, checked for NaN/inf."""
+    values = rows[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+    _check_finite(values, rows, columns, 0)
+    return values
+
+
+def _scale_into(out: np.ndarray, rows: pd.DataFrame, columns: list[str], scaler: Scaler) -> None:
+    """Scale ``rows[columns]`` into ``out`` chunk by chunk (bounded float64 temporaries)."""
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        chunk = rows.iloc[start:start + _CHUNK_ROWS][columns].to_numpy(
+            dtype=np.float64, na_value=np.nan)
+        _check_finite(chunk, rows, columns, start)
+        scaler.transform(chunk, out=out[start:start + len(chunk)])
+
+
+def _check_finite(values: np.ndarray, rows: pd.DataFrame, columns: list[str], offset: int) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(
+            f"column {columns[col]!r} is NaN or infinite on {rows.index[offset + row].date()}; "
+            "run rc.data.validate(frame, fill='ffill') or drop those rows first."
+        )
