@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 
 import pandas as pd
@@ -37,9 +39,10 @@ def next_trading_days(
         raise ConfigError(f"n must be a positive integer number of days, got {n!r}.")
     last = _as_date(last_date)
     end = last + pd.Timedelta(days=2 * n + 30)  # generous: never fewer than n sessions
-    sessions = _calendar(calendar, last.year - 1, end.year + 1).sessions_in_range(
-        last + pd.Timedelta(days=1), end
-    )
+    with _quiet():
+        sessions = _calendar(calendar, last.year - 1, end.year + 1).sessions_in_range(
+            last + pd.Timedelta(days=1), end
+        )
     return pd.DatetimeIndex(sessions[:n].tz_localize(None), name="date")
 
 
@@ -54,8 +57,9 @@ def non_sessions(dates: pd.DatetimeIndex, calendar: str = DEFAULT_CALENDAR) -> p
     dates = pd.DatetimeIndex(dates).tz_localize(None).normalize()
     if len(dates) == 0:
         return dates
-    cal = _calendar(calendar, dates.min().year, dates.max().year)
-    sessions = cal.sessions_in_range(dates.min(), dates.max()).tz_localize(None)
+    with _quiet():
+        cal = _calendar(calendar, dates.min().year, dates.max().year)
+        sessions = cal.sessions_in_range(dates.min(), dates.max()).tz_localize(None)
     return dates[~dates.isin(sessions)]
 
 
@@ -65,6 +69,15 @@ def _as_date(value: str | pd.Timestamp) -> pd.Timestamp:
     except (TypeError, ValueError) as err:
         raise DataError(f"{value!r} is not a date; use e.g. '2013-03-01'.") from err
     return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
+
+
+@contextmanager
+def _quiet():
+    """Hide pandas deprecation warnings raised inside exchange-calendars (not ours to fix)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        yield
 
 
 @lru_cache(maxsize=16)

@@ -60,6 +60,10 @@ def validate(frame: pd.DataFrame, *, fill: str | None = None) -> pd.DataFrame:
     check_index(frame)
     if len(frame) == 0:
         raise DataError("the frame has no rows; load some data before validating it.")
+    if TICKER_COLUMN in frame.columns and frame[TICKER_COLUMN].isna().any():
+        rows = frame.index[frame[TICKER_COLUMN].isna().to_numpy()]
+        raise DataError(f"column {TICKER_COLUMN!r} is empty on {_dates(rows)}; "
+                        "every row of a multi-ticker frame needs its ticker.")
     for name, part in iter_tickers(frame):
         check_dates(part.index, name)
     frame = _fill_gaps(frame, fill)
