@@ -1,0 +1,35 @@
+"""The README's commands and example are the ones CI runs."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def bash_blocks() -> list[str]:
+    return re.findall(r"```bash\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_two_fresh_machine_commands_install_and_run():
+    main_job, tests = (block.strip() for block in bash_blocks()[:2])
+    assert main_job.startswith("python3 -m venv .venv") and main_job.endswith("rnncast run")
+    assert tests.startswith("python3 -m venv .venv") and "pytest" in tests
+    assert '"torch==2.13.0"' in main_job and '"torch==2.13.0"' in tests
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    tests = bash_blocks()[1].strip()
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert tests in ci_lines
+
+
+def test_python_example_runs():
+    example = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)[0]
+    namespace: dict = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    assert namespace["X_train"].shape == (2230, 60, 1)
+    val = namespace["val"]
+    np.testing.assert_allclose(namespace["prices"][:, 0], val["close"].to_numpy(), rtol=1e-6)
