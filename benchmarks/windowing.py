@@ -21,7 +21,8 @@ import pandas as pd
 
 import rnncast as rc
 
-HSMD = Path(__file__).resolve().parents[2] / "shared" / "data" / "hsmd" / "hsmd_sp500_1990_2017.csv.gz"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+HSMD = SHARED / "hsmd" / "hsmd_sp500_1990_2017.csv.gz"
 COLUMNS = ["open", "high", "low", "close", "volume"]
 
 
@@ -56,7 +57,7 @@ def hsmd() -> None:
     frame = rc.datasets.read_csv(HSMD, validate=False)
     frame = rc.data.validate(frame, fill="drop")
     read_seconds = time.perf_counter() - started
-    train, val, _ = rc.data.chronological_split(frame)
+    train = rc.data.chronological_split(frame).train
     train = train.groupby("ticker").filter(lambda rows: len(rows) > 61)
     win = rc.data.Windowizer(lookback=60, features=COLUMNS)
     values_bytes = len(train) * len(COLUMNS) * 8
