@@ -13,6 +13,7 @@ newest-first; every other problem is left for :func:`rnncast.data.validate`.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -93,9 +94,11 @@ def to_price_frame(
         detail = "it has no rows" if seen else "it is empty"
         raise DataError(f"cannot read prices from {source}: {detail} "
                         f"(columns seen: {describe_columns(seen)}); {_EXPECTED}.")
-    names = _assign_names(seen, source, date_column, columns or {})
-    index = _parse_dates(table[names[DATE]], source, names[DATE])
-    tickers = _ticker_values(table, names.get(TICKER_COLUMN), source)
+    numeric = {c for c in seen if _is_number(table[c])}
+    names = _assign_names(seen, numeric, source, date_column, columns or {})
+    roles = {name: column for column, name in names.items()}
+    index = _parse_dates(table[roles[DATE]], source, roles[DATE])
+    tickers = _ticker_values(table, roles.get(TICKER_COLUMN), source)
     if ticker is not None:
         keep = _select_ticker(tickers, ticker, source, seen)
         table, index, tickers = table[keep], index[keep], None
@@ -110,9 +113,13 @@ def to_price_frame(
 
 
 def _assign_names(
-    seen: list[str], source: str, date_column: str | None, columns: Mapping[str, str]
+    seen: list[str], numeric: set[str], source: str, date_column: str | None,
+    columns: Mapping[str, str],
 ) -> dict[str, str]:
-    """Map each used file column to its rnncast name (``date``, ``ticker``, ``close``, ...)."""
+    """Map each used file column to its rnncast name (``date``, ``ticker``, ``close``, ...).
+
+    Price and volume columns are always used; other columns only when numeric.
+    """
     missing = [c for c in [*columns, date_column] if c is not None and c not in seen]
     if missing:
         raise DataError(f"cannot read prices from {source}: column(s) {describe_columns(missing)} "
@@ -131,7 +138,9 @@ def _assign_names(
         raise DataError(f"cannot read prices from {source}: no date column among the columns "
                         f"seen {describe_columns(seen)}; {_EXPECTED}.")
     for column in free:
-        names[column] = _canonical_name(column)
+        name = _canonical_name(column)
+        if name in CANONICAL or (column in numeric and name not in (DATE, TICKER_COLUMN)):
+            names[column] = name
     _use_close_fallback(names)
     _check_names(names, seen, source)
     return names
@@ -181,7 +190,9 @@ def _parse_dates(values: pd.Series, source: str, column: str) -> pd.DatetimeInde
     if pd.api.types.is_integer_dtype(values) and values.between(1000_01_01, 9999_12_31).all():
         values, fmt = values.astype(str), "%Y%m%d"
     try:
-        index = pd.DatetimeIndex(pd.to_datetime(values, format=fmt), name=DATE)
+        with warnings.catch_warnings():  # dateutil fallback for unusual formats is fine here
+            warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+            index = pd.DatetimeIndex(pd.to_datetime(values, format=fmt), name=DATE)
     except (ValueError, TypeError, OverflowError) as err:
         first = ", ".join(repr(v) for v in values.head(3).tolist())
         raise DataError(
@@ -224,9 +235,13 @@ def _select_ticker(
     return keep
 
 
+def _is_number(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
 def _to_float(values: pd.Series, source: str, column: str, index: pd.DatetimeIndex) -> np.ndarray:
     """Convert a value column to float64, naming the first value that is not a number."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    if _is_number(values):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
     numbers = pd.to_numeric(values, errors="coerce")
     bad = (numbers.isna() & values.notna()).to_numpy()
