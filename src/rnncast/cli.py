@@ -150,11 +150,11 @@ def _parts_table(windows: dict, win: rc.data.Windowizer):
 
     table = Table(title="Chronological split and windows")
     for column in ("part", "rows", "first date", "last date", "X", "y", "first target"):
-        table.add_column(column, justify="right" if column == "rows" else "left")
+        table.add_column(column, justify="right" if column == "rows" else "left", no_wrap=True)
     for name, (part, context, X, y) in windows.items():
         first = win.target_dates(part, context=context)[0]
         table.add_row(name, str(len(part)), str(part.index[0].date()), str(part.index[-1].date()),
-                      " x ".join(map(str, X.shape)), " x ".join(map(str, y.shape)),
+                      "×".join(map(str, X.shape)), "×".join(map(str, y.shape)),
                       str(first.date()))
     return table
 
