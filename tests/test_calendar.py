@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 import rnncast as rc
-from rnncast.exceptions import ConfigError, DataError
+from rnncast.exceptions import ConfigError
 
 
 def test_next_sessions_skip_weekend_and_holidays():
@@ -45,5 +45,5 @@ def test_errors():
         rc.data.next_trading_days("2013-03-01", 3, calendar="NYSEE")
     with pytest.raises(ConfigError, match="n must be a positive integer"):
         rc.data.next_trading_days("2013-03-01", 0)
-    with pytest.raises(DataError, match="'someday' is not a date"):
+    with pytest.raises(ConfigError, match="last_date='someday' is not a date"):
         rc.data.next_trading_days("someday", 3)

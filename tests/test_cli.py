@@ -15,7 +15,7 @@ def test_run_on_sample_prints_split_windows_and_sessions(capsys):
     assert main(["run", "--ticker", "MSFT", "--lookback", "30"]) == 0
     out = capsys.readouterr().out
     assert "sample MSFT, 3270 rows 2000-03-01 .. 2013-03-01" in out
-    assert "2260×30×1" in out  # 2290 training rows - 30 lookback windows
+    assert "2260x30x1" in out  # 2290 training rows - 30 lookback windows
     assert "Scalers fitted on 2290 training rows only" in out
     assert "Mon 2013-03-04" in out and "Fri 2013-03-08" in out
 

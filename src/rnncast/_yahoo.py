@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from rnncast._csvformats import describe_columns
+from rnncast._dates import to_timestamp
 from rnncast.exceptions import ConfigError, DownloadError
 
 
@@ -48,12 +49,7 @@ def cache_file(
 def _date_key(value: object, name: str, missing: str) -> str:
     if value is None:
         return missing
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as err:
-        raise ConfigError(f"{name}={value!r} is not a date; use e.g. '2020-01-31'.") from err
-    if stamp is pd.NaT:
-        raise ConfigError(f"{name}={value!r} is not a date; use e.g. '2020-01-31'.")
+    stamp = to_timestamp(value, name)
     return stamp.strftime("%Y-%m-%d" if stamp == stamp.normalize() else "%Y-%m-%dT%H%M%S")
 
 

@@ -154,7 +154,7 @@ def _parts_table(windows: dict, win: rc.data.Windowizer):
     for name, (part, context, X, y) in windows.items():
         first = win.target_dates(part, context=context)[0]
         table.add_row(name, str(len(part)), str(part.index[0].date()), str(part.index[-1].date()),
-                      "×".join(map(str, X.shape)), "×".join(map(str, y.shape)),
+                      "x".join(map(str, X.shape)), "x".join(map(str, y.shape)),
                       str(first.date()))
     return table
 

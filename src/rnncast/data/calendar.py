@@ -11,7 +11,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from rnncast.exceptions import ConfigError, DataError
+from rnncast._dates import to_timestamp
+from rnncast.exceptions import ConfigError
 
 DEFAULT_CALENDAR = "XNYS"
 
@@ -64,10 +65,7 @@ def non_sessions(dates: pd.DatetimeIndex, calendar: str = DEFAULT_CALENDAR) -> p
 
 
 def _as_date(value: str | pd.Timestamp) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as err:
-        raise DataError(f"{value!r} is not a date; use e.g. '2013-03-01'.") from err
+    stamp = to_timestamp(value, "last_date")
     return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
 
 

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from rnncast._dates import to_timestamp
 from rnncast.data.validation import check_dates, check_index, iter_tickers
 from rnncast.exceptions import ConfigError, DataError
 
@@ -97,10 +98,7 @@ def _boundary(dates: np.ndarray, start: object, default: int, name: str) -> int:
     """Index of the first date of a part: from an explicit date, else ``default``."""
     if start is None:
         return default
-    try:
-        stamp = pd.Timestamp(start)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"{name}={start!r} is not a date; use e.g. '2012-01-01'.") from err
+    stamp = to_timestamp(start, name)
     return int(np.searchsorted(dates, stamp.to_datetime64(), side="left"))
 
 
