@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 
@@ -43,6 +44,8 @@ class FakeDownload:
         if self.mode == "raise":
             raise ConnectionError("Failed to resolve 'query2.finance.yahoo.com'")
         if self.mode == "empty":  # what yfinance returns after logging a failed download
+            logging.getLogger("yfinance").error("1 Failed download: DNSError('no host')")
+            warnings.warn("inplace is deprecated", DeprecationWarning, stacklevel=1)
             return pd.DataFrame(columns=pd.MultiIndex.from_product([list(RAW), [tickers]]))
         return yahoo_frame(tickers, multi_level=self.multi_level)
 
@@ -135,13 +138,16 @@ def test_offline_with_cache_warns_and_reads_the_cache(monkeypatch, tmp_path, mod
 
 
 @pytest.mark.parametrize("mode", ["raise", "empty"])
-def test_offline_without_cache_raises_with_alternatives(monkeypatch, tmp_path, mode):
+def test_offline_without_cache_raises_with_alternatives(monkeypatch, tmp_path, mode, capsys):
     use(monkeypatch, FakeDownload(mode))
     with pytest.raises(DownloadError) as info:
         download("MSFT", "2024-01-01", "2024-01-05", cache_dir=tmp_path)
     message = str(info.value)
     for part in ("'MSFT'", "download", "network", "read_csv", "load_sample"):
         assert part in message
+    if mode == "empty":  # yfinance's own reason is quoted, not printed to the terminal
+        assert "yfinance said: 1 Failed download: DNSError('no host')" in message
+        assert capsys.readouterr().err == ""
     assert isinstance(info.value, ConnectionError)
     assert list(tmp_path.iterdir()) == []
 

@@ -5,9 +5,12 @@ yfinance is imported only when a download is asked for (the ``yahoo`` extra).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -71,12 +74,35 @@ def fetch(yf: Any, symbol: str, start: object, end: object) -> pd.DataFrame:
     failed = f"downloading {symbol!r} from Yahoo Finance failed"
     reasons = "(no network connection, Yahoo unavailable or rate-limiting, or an unknown ticker)."
     try:
-        raw = yf.download(symbol, **span, auto_adjust=False, progress=False, actions=False)
+        with _quiet_yfinance() as log:
+            raw = yf.download(symbol, **span, auto_adjust=False, progress=False, actions=False)
     except Exception as err:  # yfinance and its HTTP stack raise many unrelated types
         raise DownloadError(f"{failed}: {type(err).__name__}: {err} {reasons}") from err
     if raw is None or raw.empty or raw.isna().all().all():  # all-NaN: a failed ticker
-        raise DownloadError(f"{failed}: no data came back {reasons}")
+        said = f" yfinance said: {log[-1]}" if log else ""
+        raise DownloadError(f"{failed}: no data came back {reasons}{said}")
     return _single_level(raw, symbol).rename_axis("date").reset_index()
+
+
+@contextmanager
+def _quiet_yfinance() -> Iterator[list[str]]:
+    """Collect yfinance's log messages and hide the warnings it triggers.
+
+    yfinance logs failures instead of raising; collecting them lets rnncast show
+    one clear error that quotes yfinance's reason.
+    """
+    logger = logging.getLogger("yfinance")
+    messages: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: messages.append(record.getMessage().strip())
+    saved = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [handler], False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield messages
+    finally:
+        logger.handlers, logger.propagate = saved
 
 
 def _single_level(raw: pd.DataFrame, symbol: str) -> pd.DataFrame:
