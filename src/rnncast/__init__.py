@@ -8,7 +8,7 @@ Example:
 
 from importlib.metadata import PackageNotFoundError, version
 
-from rnncast import data, datasets
+from rnncast import data, datasets, layers, utils
 from rnncast.exceptions import (
     ArtifactError,
     ConfigError,
@@ -19,6 +19,7 @@ from rnncast.exceptions import (
     RnncastError,
     ShapeError,
 )
+from rnncast.model import Sequential
 
 try:
     __version__ = version("rnncast")
@@ -33,8 +34,11 @@ __all__ = [
     "FitError",
     "NotFittedError",
     "RnncastError",
+    "Sequential",
     "ShapeError",
     "__version__",
     "data",
     "datasets",
+    "layers",
+    "utils",
 ]

@@ -1,0 +1,151 @@
+"""The Layer base class: a ``torch.nn.Module`` built lazily from its input shape, Keras style."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncast.exceptions import ArtifactError, ConfigError, ShapeError
+
+Shape = tuple[int | None, ...]  # without the batch axis, e.g. (60, 1); None = any length
+
+
+class Layer(nn.Module):
+    """Base class of rnncast layers.
+
+    A layer is created with Keras arguments, gets its weights in :meth:`build`
+    once the input shape is known (the first layer may be given
+    ``input_shape``), and then is an ordinary ``torch.nn.Module``. Shapes
+    exclude the batch axis, as Keras's ``input_shape`` does.
+
+    Subclasses set ``input_rank`` (the input's number of axes without batch,
+    or ``None`` for any), and implement ``build``, ``compute_output_shape``,
+    ``forward``, ``get_config``, and the Keras weight order in
+    ``keras_weights`` / ``set_keras_weights``.
+    """
+
+    input_rank: ClassVar[int | None] = None
+
+    def __init__(self, name: str | None = None, input_shape: Shape | None = None) -> None:
+        super().__init__()
+        if name is not None and not re.fullmatch(r"[A-Za-z_][\w.-]*", str(name)):
+            raise ConfigError(f"layer name {name!r} must be letters, digits, '_', '-' or '.'.")
+        self.name = name
+        self.input_shape = _as_shape(input_shape) if input_shape is not None else None
+        self.built = False
+        self.built_input_shape: Shape | None = None
+
+    # -- to override ------------------------------------------------------
+    def build(self, input_shape: Shape, generator: torch.Generator | None = None) -> None:
+        """Create the weights for inputs of ``input_shape`` (no batch axis)."""
+        self.built_input_shape = input_shape
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """Output shape for ``input_shape`` (both without the batch axis)."""
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments (Keras names) that rebuild this layer."""
+        config: dict[str, Any] = {"name": self.name}
+        if self.input_shape is not None:
+            config["input_shape"] = list(self.input_shape)
+        return config
+
+    def keras_weights(self) -> list[np.ndarray]:
+        """Weights as Keras orders and shapes them (what ``get_weights()`` returns)."""
+        return []
+
+    def set_keras_weights(self, weights: list[np.ndarray]) -> None:
+        """Load weights given in Keras's order and shapes."""
+        self._expect_weights(weights, [])
+
+    # -- shared -------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Create a layer from :meth:`get_config` output."""
+        return cls(**config)
+
+    @property
+    def kind(self) -> str:
+        """The Keras class name, e.g. ``"LSTM"``."""
+        return type(self).__name__
+
+    @property
+    def default_name(self) -> str:
+        """Keras's automatic name stem: ``LSTM`` -> ``lstm``, ``Conv1D`` -> ``conv1d``."""
+        return _snake(type(self).__name__)
+
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        """State that Keras counts as non-trainable weights (e.g. moving statistics)."""
+        return []
+
+    def count_params(self) -> tuple[int, int]:
+        """``(trainable, non_trainable)`` parameter counts, as Keras reports them."""
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        frozen = sum(p.numel() for p in self.parameters() if not p.requires_grad)
+        return trainable, frozen + sum(t.numel() for t in self.non_trainable_weights())
+
+    def check_input_shape(self, input_shape: Shape) -> None:
+        """Raise ``ShapeError`` when ``input_shape`` has the wrong number of axes."""
+        if self.input_rank is not None and len(input_shape) != self.input_rank:
+            raise ShapeError(
+                f"expects {self.input_rank + 1}-D input (batch, "
+                f"{_axes(self.input_rank)}) but gets {_show(input_shape)}"
+            )
+
+    def _expect_weights(self, weights: list[np.ndarray], shapes: list[tuple[int, ...]]) -> None:
+        got = [tuple(np.shape(w)) for w in weights]
+        if got != [tuple(s) for s in shapes]:
+            raise ArtifactError(
+                f"layer {self.name!r} ({self.kind}) needs weights of shapes {shapes}, got {got}."
+            )
+
+    def extra_repr(self) -> str:
+        """Shown inside ``repr(layer)`` by ``torch.nn.Module``."""
+        return f"name={self.name!r}"
+
+
+def _as_shape(shape: Any) -> Shape:
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        dims = tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"input_shape={shape!r} must be a tuple such as (60, 1).") from err
+    if any(d is not None and d < 1 for d in dims):
+        raise ConfigError(f"input_shape={shape!r} must hold positive sizes (or None).")
+    return dims
+
+
+def _snake(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _axes(rank: int) -> str:
+    return {1: "features", 2: "timesteps, features"}.get(rank, f"{rank} axes")
+
+
+def _show(shape: Shape) -> str:
+    return "(None, " + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def show_shape(shape: Shape) -> str:
+    """Keras's way to print a shape with its batch axis, e.g. ``(None, 60, 50)``."""
+    return _show(shape)
+
+
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """A float32 numpy copy of a weight tensor."""
+    return tensor.detach().cpu().numpy().astype(np.float32, copy=True)
+
+
+def assign(target: torch.Tensor, value: np.ndarray | torch.Tensor) -> None:
+    """Copy ``value`` into the parameter or buffer ``target`` without tracking gradients."""
+    with torch.no_grad():
+        target.copy_(torch.as_tensor(np.asarray(value), dtype=target.dtype))

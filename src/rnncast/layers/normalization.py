@@ -1,0 +1,97 @@
+"""BatchNormalization with Keras's semantics (momentum 0.99, epsilon 1e-3, biased variance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncast.exceptions import ConfigError, ShapeError
+from rnncast.layers.base import Layer, Shape, assign, to_numpy
+
+
+class BatchNormalization(Layer):
+    """Normalise each feature by batch statistics while training, moving statistics after.
+
+    Keras semantics, which differ from ``torch.nn.BatchNorm1d``:
+    ``momentum=0.99`` is the weight of the *old* moving statistic (torch's
+    momentum 0.1 is the weight of the new one), ``epsilon=1e-3`` (torch:
+    1e-5), and the moving variance is updated with the biased batch variance.
+    Features are the last axis (channels-last input ``(batch, timesteps,
+    features)``); statistics are taken over all other axes.
+
+    Args:
+        axis: The feature axis; only ``-1`` (the last axis) is supported.
+        momentum: Weight of the old moving statistics in each update.
+        epsilon: Added to the variance before the square root.
+        center: Learn an offset ``beta``.
+        scale: Learn a scale ``gamma``.
+        name: Layer name.
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, BatchNormalization
+        >>> model = Sequential([LSTM(50, return_sequences=True, input_shape=(60, 1)),
+        ...                     BatchNormalization()])
+        >>> model.count_params(), model.count_params(trainable_only=True)
+        (10600, 10500)
+    """
+
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, name: str | None = None,
+                 input_shape: Shape | None = None) -> None:
+        super().__init__(name=name, input_shape=input_shape)
+        if axis != -1:
+            raise ConfigError(f"BatchNormalization(axis={axis}) is not supported: rnncast "
+                              "inputs are channels-last, so normalise the last axis (axis=-1).")
+        if not 0 <= momentum < 1 or epsilon <= 0:
+            raise ConfigError(f"need 0 <= momentum < 1 and epsilon > 0, got momentum={momentum}, "
+                              f"epsilon={epsilon}.")
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+
+    def check_input_shape(self, input_shape: Shape) -> None:
+        if len(input_shape) < 1 or input_shape[-1] is None:
+            raise ShapeError(f"needs a known last axis (features) but gets {input_shape}")
+
+    def build(self, input_shape: Shape, generator: torch.Generator | None = None) -> None:
+        features = int(input_shape[-1])
+        self.gamma = nn.Parameter(torch.ones(features)) if self.scale else None
+        self.beta = nn.Parameter(torch.zeros(features)) if self.center else None
+        self.register_buffer("moving_mean", torch.zeros(features))
+        self.register_buffer("moving_variance", torch.ones(features))
+        super().build(input_shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, ..., features)
+        if self.training:
+            flat = x.reshape(-1, x.shape[-1])  # (batch * ..., features)
+            variance, mean = torch.var_mean(flat, dim=0, unbiased=False)
+            with torch.no_grad():
+                self.moving_mean.lerp_(mean.detach(), 1 - self.momentum)
+                self.moving_variance.lerp_(variance.detach(), 1 - self.momentum)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        y = (x - mean) * torch.rsqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            y = y * self.gamma
+        return y + self.beta if self.beta is not None else y
+
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        return [self.moving_mean, self.moving_variance]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale, **super().get_config()}
+
+    def keras_weights(self) -> list[np.ndarray]:
+        learned = [p for p in (self.gamma, self.beta) if p is not None]
+        return [to_numpy(t) for t in (*learned, self.moving_mean, self.moving_variance)]
+
+    def set_keras_weights(self, weights: list[np.ndarray]) -> None:
+        targets = [p for p in (self.gamma, self.beta) if p is not None]
+        targets += [self.moving_mean, self.moving_variance]
+        self._expect_weights(weights, [tuple(t.shape) for t in targets])
+        for target, value in zip(targets, weights, strict=True):
+            assign(target, value)

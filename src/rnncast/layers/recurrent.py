@@ -1,0 +1,336 @@
+"""LSTM and GRU with Keras's arguments, defaults and parameter counts, on torch's fused kernels.
+
+Weights live in a ``torch.nn.LSTM`` / ``torch.nn.GRU`` module so the default
+configuration runs on PyTorch's fused CPU kernels (no Python loop over
+timesteps). Keras has one bias vector per LSTM gate set where torch has two
+(``bias_ih`` and ``bias_hh``): the second is re-registered as a constant zero
+buffer, which keeps the fused kernel, is never trained, and makes parameter
+counts equal Keras's. Non-default activations and ``recurrent_dropout > 0``
+fall back to an exact but slower loop over timesteps on the same weights.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncast import activations, initializers
+from rnncast.exceptions import ConfigError
+from rnncast.layers.base import Layer, Shape, assign, to_numpy
+from rnncast.layers.core import _positive_int
+
+
+class Recurrent(Layer):
+    """Shared machinery of :class:`LSTM` and :class:`GRU` (not used directly)."""
+
+    input_rank = 2
+    gates: ClassVar[int] = 4
+    module_class: ClassVar[type[nn.RNNBase]] = nn.LSTM
+
+    def __init__(
+        self,
+        units: int,
+        activation: str = "tanh",
+        recurrent_activation: str = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        recurrent_initializer: str = "orthogonal",
+        bias_initializer: str = "zeros",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        go_backwards: bool = False,
+        input_shape: Shape | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name, input_shape=input_shape)
+        self.units = _positive_int(units, "units")
+        self.activation = activations.check(activation)
+        self.recurrent_activation = activations.check(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.check(kernel_initializer)
+        self.recurrent_initializer = initializers.check(recurrent_initializer)
+        self.bias_initializer = initializers.check(bias_initializer)
+        self.dropout = _rate(dropout, "dropout")
+        self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout")
+        self.return_sequences = bool(return_sequences)
+        self.go_backwards = bool(go_backwards)
+        self._act = activations.get(activation)
+        self._recurrent_act = activations.get(recurrent_activation)
+
+    @property
+    def fused(self) -> bool:
+        """True when the layer runs on torch's fused kernel.
+
+        That is the case with the default activations and no recurrent dropout;
+        otherwise a Python loop over timesteps is used.
+        """
+        return (self.activation == "tanh" and self.recurrent_activation == "sigmoid"
+                and self.recurrent_dropout == 0)
+
+    def build(self, input_shape: Shape, generator: torch.Generator | None = None) -> None:
+        features = input_shape[-1]
+        if features is None:
+            raise ConfigError(f"layer {self.name!r} needs a known number of input features.")
+        self.rnn = self.module_class(int(features), self.units, batch_first=True,
+                                     bias=self.use_bias)
+        if self.use_bias and not self.has_recurrent_bias:
+            _make_constant_zero(self.rnn, "bias_hh_l0")
+        kernel = initializers.initialize(self.kernel_initializer,
+                                         (int(features), self.gates * self.units), generator)
+        recurrent = initializers.initialize(self.recurrent_initializer,
+                                            (self.units, self.gates * self.units), generator)
+        self._assign_keras([kernel.numpy(), recurrent.numpy(), *self._initial_bias(generator)])
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if self.return_sequences:
+            return (input_shape[0], self.units)
+        return (self.units,)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, features)
+        if self.go_backwards:
+            x = x.flip(1)
+        if self.training and self.dropout > 0:
+            x = x * _mask(x[:, 0], self.dropout)[:, None, :]  # one mask for every timestep
+        if self.fused:
+            sequence, _ = self.rnn(x)  # (batch, timesteps, units)
+        else:
+            sequence = self._loop(x)
+        return sequence if self.return_sequences else sequence[:, -1]  # (batch, [t,] units)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "units": self.units, "activation": self.activation,
+            "recurrent_activation": self.recurrent_activation, "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "recurrent_initializer": self.recurrent_initializer,
+            "bias_initializer": self.bias_initializer, "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "return_sequences": self.return_sequences, "go_backwards": self.go_backwards,
+            **super().get_config(),
+        }
+
+    def keras_weights(self) -> list[np.ndarray]:
+        order = self._torch_gate_order()
+        weights = [_reorder(to_numpy(self.rnn.weight_ih_l0), order, inverse=True).T,
+                   _reorder(to_numpy(self.rnn.weight_hh_l0), order, inverse=True).T]
+        if self.use_bias:
+            weights.append(self._keras_bias(order))
+        return weights
+
+    def set_keras_weights(self, weights: list[np.ndarray]) -> None:
+        features, width = self.rnn.input_size, self.gates * self.units
+        shapes = [(features, width), (self.units, width)]
+        if self.use_bias:
+            shapes.append((2, width) if self.has_recurrent_bias else (width,))
+        self._expect_weights(weights, shapes)
+        self._assign_keras(weights)
+
+    # -- subclass hooks ---------------------------------------------------
+    has_recurrent_bias: ClassVar[bool] = False
+
+    def _torch_gate_order(self) -> list[int]:
+        """Keras gate block index for each torch gate block."""
+        return list(range(self.gates))
+
+    def _initial_bias(self, generator: torch.Generator | None) -> list[np.ndarray]:
+        if not self.use_bias:
+            return []
+        shape = (2, self.gates * self.units) if self.has_recurrent_bias else (
+            self.gates * self.units,)
+        return [initializers.initialize(self.bias_initializer, shape, generator).numpy()]
+
+    def _loop(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    # -- helpers ------------------------------------------------------------
+    def _assign_keras(self, weights: list[np.ndarray]) -> None:
+        order = self._torch_gate_order()
+        assign(self.rnn.weight_ih_l0, _reorder(np.asarray(weights[0]).T, order))
+        assign(self.rnn.weight_hh_l0, _reorder(np.asarray(weights[1]).T, order))
+        if not self.use_bias:
+            return
+        bias = np.asarray(weights[2])
+        if self.has_recurrent_bias:
+            assign(self.rnn.bias_ih_l0, _reorder(bias[0], order))
+            assign(self.rnn.bias_hh_l0, _reorder(bias[1], order))
+        else:
+            assign(self.rnn.bias_ih_l0, _reorder(bias, order))
+
+    def _keras_bias(self, order: list[int]) -> np.ndarray:
+        bias_ih = _reorder(to_numpy(self.rnn.bias_ih_l0), order, inverse=True)
+        if not self.has_recurrent_bias:
+            return bias_ih
+        return np.stack([bias_ih, _reorder(to_numpy(self.rnn.bias_hh_l0), order, inverse=True)])
+
+    def _recurrent_mask(self, h: torch.Tensor) -> torch.Tensor | None:
+        if self.training and self.recurrent_dropout > 0:
+            return _mask(h, self.recurrent_dropout)
+        return None
+
+
+class LSTM(Recurrent):
+    """Long Short-Term Memory layer (Hochreiter 1997), Keras's ``keras.layers.LSTM``.
+
+    Defaults are Keras's: tanh / sigmoid activations, ``glorot_uniform``
+    kernel, ``orthogonal`` recurrent kernel, zero bias with the forget-gate
+    bias set to 1 (``unit_forget_bias=True``), and one bias vector per gate
+    set, so ``LSTM(50)`` on one feature has 10,400 parameters as in Keras.
+
+    ``dropout`` drops input features with one mask per sample that is the same
+    at every timestep (Keras's behaviour), in training only. With the default
+    activations and ``recurrent_dropout=0`` the layer runs on
+    ``torch.nn.LSTM``'s fused kernel; other settings use an exact but slower
+    loop over timesteps.
+
+    Args:
+        units: Size of the hidden state.
+        activation: Cell and output activation (default ``"tanh"``).
+        recurrent_activation: Gate activation (default ``"sigmoid"``).
+        use_bias: Use a bias vector.
+        kernel_initializer: Initializer of the input kernel.
+        recurrent_initializer: Initializer of the recurrent kernel.
+        bias_initializer: Initializer of the bias.
+        unit_forget_bias: Add 1 to the forget-gate bias at initialisation.
+        dropout: Fraction of input features dropped while training.
+        recurrent_dropout: Fraction of the recurrent state dropped while training.
+        return_sequences: Return the whole sequence ``(batch, timesteps,
+            units)`` instead of the last output ``(batch, units)``; needed
+            when another recurrent layer follows.
+        go_backwards: Process the sequence backwards (and return it reversed).
+        input_shape: ``(timesteps, features)`` for a first layer.
+        name: Layer name (default ``lstm``, ``lstm_1``, ...).
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, Dense
+        >>> model = Sequential([LSTM(50, return_sequences=True, input_shape=(60, 1)),
+        ...                     LSTM(50), Dense(25), Dense(1)])
+        >>> model.count_params()
+        31901
+    """
+
+    gates = 4
+    module_class = nn.LSTM
+
+    def __init__(self, units: int, *args: Any, unit_forget_bias: bool = True,
+                 **kwargs: Any) -> None:
+        super().__init__(units, *args, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+    def _initial_bias(self, generator: torch.Generator | None) -> list[np.ndarray]:
+        biases = super()._initial_bias(generator)
+        if biases and self.unit_forget_bias:
+            biases[0][self.units:2 * self.units] = 1.0  # gate order i, f, c, o
+        return biases
+
+    def _loop(self, x: torch.Tensor) -> torch.Tensor:
+        batch, steps, _ = x.shape
+        inputs = nn.functional.linear(x, self.rnn.weight_ih_l0,
+                                      self.rnn.bias_ih_l0 if self.use_bias else None)
+        h = x.new_zeros(batch, self.units)
+        c = x.new_zeros(batch, self.units)
+        mask = self._recurrent_mask(h)
+        outputs = []
+        for t in range(steps):
+            recurrent = (h if mask is None else h * mask) @ self.rnn.weight_hh_l0.T
+            i, f, g, o = (inputs[:, t] + recurrent).chunk(4, dim=1)  # each (batch, units)
+            c = self._recurrent_act(f) * c + self._recurrent_act(i) * self._act(g)
+            h = self._recurrent_act(o) * self._act(c)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1)  # (batch, timesteps, units)
+
+
+class GRU(Recurrent):
+    """Gated Recurrent Unit (Cho et al. 2014), Keras's ``keras.layers.GRU``.
+
+    Same arguments and defaults as :class:`LSTM` plus ``reset_after=True``
+    (Keras's default, the formula of ``torch.nn.GRU``: the reset gate is
+    applied after the recurrent matrix product, with separate input and
+    recurrent biases). ``reset_after=False`` is Keras's older variant and
+    runs on the slower loop. Keras stores gates as (update, reset, new);
+    torch as (reset, update, new): weights are reordered when imported.
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import GRU, Dense
+        >>> Sequential([GRU(50, input_shape=(60, 1)), Dense(1)]).count_params()
+        8001
+    """
+
+    gates = 3
+    module_class = nn.GRU
+
+    def __init__(self, units: int, *args: Any, reset_after: bool = True, **kwargs: Any) -> None:
+        super().__init__(units, *args, **kwargs)
+        self.reset_after = bool(reset_after)
+
+    @property
+    def has_recurrent_bias(self) -> bool:  # type: ignore[override]
+        return self.reset_after
+
+    @property
+    def fused(self) -> bool:
+        return super().fused and self.reset_after
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "reset_after": self.reset_after}
+
+    def _torch_gate_order(self) -> list[int]:
+        return [1, 0, 2]  # torch (r, z, n) <- Keras (z, r, h)
+
+    def _loop(self, x: torch.Tensor) -> torch.Tensor:
+        batch, steps, _ = x.shape
+        bias_ih = self.rnn.bias_ih_l0 if self.use_bias else None
+        bias_hh = self.rnn.bias_hh_l0 if self.use_bias and self.reset_after else None
+        x_r, x_z, x_n = nn.functional.linear(x, self.rnn.weight_ih_l0, bias_ih).chunk(3, dim=2)
+        w_r, w_z, w_n = self.rnn.weight_hh_l0.chunk(3, dim=0)  # each (units, units)
+        b_r, b_z, b_n = bias_hh.chunk(3) if bias_hh is not None else (None, None, None)
+        h = x.new_zeros(batch, self.units)
+        mask = self._recurrent_mask(h)
+        outputs = []
+        for t in range(steps):
+            h_in = h if mask is None else h * mask
+            r = self._recurrent_act(x_r[:, t] + nn.functional.linear(h_in, w_r, b_r))
+            z = self._recurrent_act(x_z[:, t] + nn.functional.linear(h_in, w_z, b_z))
+            if self.reset_after:
+                n = self._act(x_n[:, t] + r * nn.functional.linear(h_in, w_n, b_n))
+            else:
+                n = self._act(x_n[:, t] + nn.functional.linear(r * h_in, w_n))
+            h = z * h + (1 - z) * n
+            outputs.append(h)
+        return torch.stack(outputs, dim=1)  # (batch, timesteps, units)
+
+
+def _make_constant_zero(module: nn.RNNBase, name: str) -> None:
+    """Turn parameter ``name`` of a torch RNN into a zero buffer the fused kernel still reads."""
+    zeros = torch.zeros_like(getattr(module, name)).detach()
+    del module._parameters[name]
+    module.register_buffer(name, zeros, persistent=False)
+    module._init_flat_weights()
+
+
+def _reorder(array: np.ndarray, order: list[int], inverse: bool = False) -> np.ndarray:
+    """Permute gate blocks along axis 0 (``order[i]`` = source block of block ``i``)."""
+    blocks = np.split(np.asarray(array), len(order), axis=0)
+    if inverse:
+        order = list(np.argsort(order))
+    return np.concatenate([blocks[i] for i in order], axis=0)
+
+
+def _mask(like: torch.Tensor, rate: float) -> torch.Tensor:
+    """Inverted-dropout mask shaped like ``like``: 0 or ``1/(1-rate)``."""
+    return torch.empty_like(like).bernoulli_(1 - rate) / (1 - rate)
+
+
+def _rate(value: float, name: str) -> float:
+    if not 0 <= float(value) < 1:
+        raise ConfigError(f"{name} must be in [0, 1), got {value!r}.")
+    return float(value)
