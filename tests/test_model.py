@@ -35,7 +35,7 @@ def test_auto_names_count_per_model():
 def test_duplicate_names_and_non_layers_are_errors():
     with pytest.raises(ConfigError, match="two layers are named 'x'"):
         Sequential([Dense(2, name="x"), Dense(1, name="x")])
-    with pytest.raises(ConfigError, match="Sequential takes rnncast layers.*got Linear"):
+    with pytest.raises(ConfigError, match=r"Sequential takes rnncast layers.*got Linear"):
         Sequential([torch.nn.Linear(2, 2)])
     layer = Dense(1)
     with pytest.raises(ConfigError, match="already in this model"):
