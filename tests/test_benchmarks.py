@@ -1,0 +1,33 @@
+"""Smoke runs of the benchmarks: they run and report well-formed numbers (no timing asserts)."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_forward_benchmark_reports_times_and_ratios():
+    result = load("forward").compare(repeats=3, batch=4)
+    assert set(result) == {"torch", "rnncast", "rnncast_predict", "ratio", "ratio_predict"}
+    assert all(value > 0 for value in result.values())
+
+
+def test_reference_stack_differs_only_by_torchs_second_lstm_bias():
+    forward = load("forward")
+    ours, plain = forward.rnncast_stack(), forward.PlainStack()
+    assert ours.count_params() == sum(p.numel() for p in plain.parameters()) - 2 * 200
+
+
+def test_windowing_benchmark_smoke():
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "windowing.py"), "--smoke"],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("synthetic 10,000 x 5:") and "x input" in result.stdout
