@@ -19,6 +19,7 @@ from rnncast.exceptions import (
     RnncastError,
     ShapeError,
 )
+from rnncast.interop import load_keras
 from rnncast.model import Sequential
 
 try:
@@ -39,6 +40,8 @@ __all__ = [
     "__version__",
     "data",
     "datasets",
+    "interop",
     "layers",
+    "load_keras",
     "utils",
 ]

@@ -38,6 +38,14 @@ class FitError(RnncastError, RuntimeError):
     """Training failed (for example a NaN loss)."""
 
 
+class TrainingDivergedError(FitError):
+    """The loss became NaN or infinite; ``history`` holds the epochs finished before."""
+
+    def __init__(self, message: str, history: object = None) -> None:
+        super().__init__(message)
+        self.history = history
+
+
 class ArtifactError(RnncastError, OSError):
     """A saved model or forecaster cannot be written or read."""
 

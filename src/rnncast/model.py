@@ -14,9 +14,10 @@ from rnncast.layers import Layer, deserialize, serialize
 from rnncast.layers.base import Shape, show_shape
 from rnncast.layers.recurrent import Recurrent
 from rnncast.layers.wrappers import Bidirectional
+from rnncast.trainer import Trainer
 
 
-class Sequential(nn.Module):
+class Sequential(Trainer, nn.Module):
     """A linear stack of layers, built from the first layer's ``input_shape`` or the first batch.
 
     Args:
@@ -169,7 +170,7 @@ class Sequential(nn.Module):
         Returns:
             ``(n, ...)`` float32 array, e.g. ``(n, 1)`` for a final ``Dense(1)``.
         """
-        self._check_input(x)
+        self._check_input(getattr(x, "shape", None), type(x).__name__)
         batch_size = 32 if batch_size is None else int(batch_size)
         if batch_size < 1:
             raise ConfigError(f"batch_size must be positive, got {batch_size}.")
@@ -185,11 +186,10 @@ class Sequential(nn.Module):
             return np.zeros((0, *self.output_shape[1:]), dtype=np.float32)
         return torch.cat(outputs).numpy()
 
-    def _check_input(self, x: Any) -> None:
-        shape = getattr(x, "shape", None)
+    def _check_input(self, shape: tuple[int, ...] | None, kind: str = "input") -> None:
         if shape is None or len(shape) < 2:
             raise ShapeError(f"expected an array of shape (samples, timesteps, features), got "
-                             f"{type(x).__name__} with shape {shape}.")
+                             f"{kind} with shape {shape}.")
         if not self.built:
             self._build(tuple(shape[1:]))
         expected = self.built_input_shape
