@@ -8,7 +8,19 @@ Example:
 
 from importlib.metadata import PackageNotFoundError, version
 
-from rnncast import data, datasets, layers, utils
+from rnncast import (
+    callbacks,
+    data,
+    datasets,
+    interop,
+    io,
+    layers,
+    losses,
+    metrics,
+    optimizers,
+    schedules,
+    utils,
+)
 from rnncast.exceptions import (
     ArtifactError,
     ConfigError,
@@ -18,8 +30,10 @@ from rnncast.exceptions import (
     NotFittedError,
     RnncastError,
     ShapeError,
+    TrainingDivergedError,
 )
 from rnncast.interop import load_keras
+from rnncast.io import load_model
 from rnncast.model import Sequential
 
 try:
@@ -37,11 +51,19 @@ __all__ = [
     "RnncastError",
     "Sequential",
     "ShapeError",
+    "TrainingDivergedError",
     "__version__",
+    "callbacks",
     "data",
     "datasets",
     "interop",
+    "io",
     "layers",
     "load_keras",
+    "load_model",
+    "losses",
+    "metrics",
+    "optimizers",
+    "schedules",
     "utils",
 ]

@@ -30,9 +30,12 @@ def resolve_verbose(verbose: int | str, stream: TextIO | None = None) -> int:
 
 
 def format_logs(logs: dict[str, float]) -> str:
-    """``loss: 0.0123 - val_loss: 0.0045`` (Keras's 4 significant digits)."""
-    return " - ".join(f"{key}: {value:.4g}" if isinstance(value, float) else f"{key}: {value}"
-                      for key, value in logs.items())
+    """``loss: 0.0123 - val_loss: 4.5000e-04``, formatted as Keras's progress bar does."""
+    return " - ".join(f"{key}: {_number(value)}" for key, value in logs.items())
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
 
 
 class Progress:
