@@ -81,7 +81,7 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Sequential
     try:
         model = Sequential.from_config(config["model"])
     except RnncastError as err:
-        raise ArtifactError(f"{folder / CONFIG}: the architecture cannot be rebuilt: {err}") from err
+        raise ArtifactError(f"{folder / CONFIG}: cannot rebuild the architecture: {err}") from err
     load_model_tensors(model, read_tensors(folder / WEIGHTS), folder / WEIGHTS)
     model._training_seed = config.get("training", {}).get("seed")
     if compile and config.get("compile"):
