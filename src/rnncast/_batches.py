@@ -79,10 +79,11 @@ def as_targets(y: Any, n_samples: int) -> torch.Tensor:
 
 def _strided_tensor(array: np.ndarray) -> torch.Tensor:
     """A float32 tensor sharing ``array``'s memory when possible (read-only views included)."""
-    root = array
-    while isinstance(root.base, np.ndarray):
+    root = array  # walk to the array that owns the memory (through numpy's stride-trick wrappers)
+    while getattr(root, "base", None) is not None:
         root = root.base
-    shareable = (array.dtype == np.float32 and root.dtype == np.float32 and root.flags.c_contiguous
+    shareable = (isinstance(root, np.ndarray) and array.dtype == np.float32
+                 and root.dtype == np.float32 and root.flags.c_contiguous
                  and root.flags.writeable and all(s >= 0 and s % 4 == 0 for s in array.strides))
     if not shareable:
         return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
