@@ -112,7 +112,7 @@ def test_missing_pieces(tmp_path):
     with pytest.raises(ArtifactError, match=r"model\.safetensors: file not found"):
         rc.load_model(tmp_path / "m")
     (tmp_path / "m" / "config.json").unlink()
-    with pytest.raises(ArtifactError, match="config.json: not found"):
+    with pytest.raises(ArtifactError, match=r"config\.json: not found"):
         rc.load_model(tmp_path / "m")
 
 
@@ -124,7 +124,7 @@ def test_newer_format_and_bad_json(tmp_path):
     with pytest.raises(ArtifactError, match="format_version 99 is newer than this rnncast"):
         rc.load_model(tmp_path / "m")
     config_file.write_text("{not json")
-    with pytest.raises(ArtifactError, match="config.json: not valid JSON"):
+    with pytest.raises(ArtifactError, match=r"config\.json: not valid JSON"):
         rc.load_model(tmp_path / "m")
 
 
@@ -175,8 +175,7 @@ SAVE_LOOP = textwrap.dedent("""
 def test_killing_a_save_leaves_a_loadable_artifact(tmp_path):
     target = tmp_path / "m"
     x, _ = windows(4)
-    from rnncast.layers import LSTM as _LSTM  # noqa: N811 - the two candidate models
-    expected = [rc.Sequential([_LSTM(64, input_shape=(10, 2)), Dense(1)], seed=s).predict(x)
+    expected = [rc.Sequential([LSTM(64, input_shape=(10, 2)), Dense(1)], seed=s).predict(x)
                 for s in (1, 2)]
     rng = np.random.default_rng(0)
     for _ in range(4):
