@@ -187,3 +187,18 @@ def test_killing_a_save_leaves_a_loadable_artifact(tmp_path):
         child.wait()
         loaded = rc.load_model(target).predict(x)
         assert any(np.array_equal(loaded, e) for e in expected)
+
+
+@pytest.mark.slow
+def test_reload_in_a_new_process_predicts_identically(tmp_path):
+    x, y = windows()
+    model = make_model()
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m")
+    np.save(tmp_path / "x.npy", x)
+    script = ("import sys, numpy as np, rnncast as rc; "
+              "m = rc.load_model(sys.argv[1]); "
+              "np.save(sys.argv[3], m.predict(np.load(sys.argv[2])))")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "m"), str(tmp_path / "x.npy"),
+                    str(tmp_path / "out.npy")], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), model.predict(x))
