@@ -32,8 +32,9 @@ from rnncast.exceptions import (
     ShapeError,
     TrainingDivergedError,
 )
+from rnncast.forecast import Forecaster
 from rnncast.interop import load_keras
-from rnncast.io import load_model
+from rnncast.io import load, load_model
 from rnncast.model import Sequential
 
 try:
@@ -47,6 +48,7 @@ __all__ = [
     "DataError",
     "DownloadError",
     "FitError",
+    "Forecaster",
     "NotFittedError",
     "RnncastError",
     "Sequential",
@@ -59,6 +61,7 @@ __all__ = [
     "interop",
     "io",
     "layers",
+    "load",
     "load_keras",
     "load_model",
     "losses",

@@ -54,7 +54,11 @@ def save_model(model: Sequential, path: str | os.PathLike[str]) -> Path:
     if not model.built:
         raise ArtifactError("cannot save a model that is not built yet: give the first layer "
                             "input_shape, call build(), or fit it first.")
-    config = _config(model)
+    return _write_artifact(path, _config(model), model)
+
+
+def _write_artifact(path: str | os.PathLike[str], config: dict[str, Any],
+                    model: Sequential) -> Path:
     tensors = model_tensors(model)
     optimizer_state = _optimizer_tensors(model)
 
@@ -74,13 +78,66 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Sequential
         ArtifactError: naming the file and the problem (missing, corrupted,
             a newer format, weights that do not match the architecture).
     """
-    from rnncast.model import Sequential
+    folder = resolve_folder(Path(path))
+    return _model_from(folder, read_config(folder, kind="model"), compile)
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Load any rnncast artifact: a :class:`~rnncast.Forecaster` or a ``Sequential`` model.
+
+    Example:
+        >>> import rnncast as rc
+        >>> fc = rc.load("models/aapl")  # doctest: +SKIP
+    """
+    folder = resolve_folder(Path(path))
+    kind = read_config(folder, kind=None).get("kind")
+    return load_forecaster(folder) if kind == "forecaster" else load_model(folder)
+
+
+def save_forecaster(forecaster: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a fitted Forecaster: its model plus scalers, settings and training fingerprint."""
+    model = forecaster.model_
+    config = _config(model)
+    settings = forecaster.get_config()
+    del settings["model"]
+    residuals = forecaster.residuals_
+    config.update({
+        "kind": "forecaster", "forecaster": settings,
+        "windowizer": forecaster.windowizer.to_dict(), "train": forecaster.train_info_,
+        "train_scale": forecaster.train_scale_,
+        "residuals": None if residuals is None else residuals.tolist()})
+    return _write_artifact(path, config, model)
+
+
+def load_forecaster(path: str | os.PathLike[str]) -> Any:
+    """Load a Forecaster saved by :meth:`rnncast.Forecaster.save`."""
+    import numpy as np
+
+    from rnncast.data.windowizer import Windowizer
+    from rnncast.forecast import Forecaster
 
     folder = resolve_folder(Path(path))
-    config = read_config(folder, kind="model")
+    config = read_config(folder, kind="forecaster")
+    model = _model_from(folder, config, compile=True)
+    try:
+        forecaster = Forecaster(model, **config["forecaster"])
+        forecaster.windowizer = Windowizer.from_dict(config["windowizer"])
+    except (RnncastError, KeyError, TypeError) as err:
+        raise ArtifactError(f"{folder / CONFIG}: bad forecaster settings: {err}") from err
+    forecaster.model_ = model
+    forecaster.train_info_ = config["train"]
+    forecaster.train_scale_ = config["train_scale"]
+    residuals = config.get("residuals")
+    forecaster.residuals_ = None if residuals is None else np.asarray(residuals)
+    return forecaster
+
+
+def _model_from(folder: Path, config: dict[str, Any], compile: bool) -> Sequential:
+    from rnncast.model import Sequential
+
     try:
         model = Sequential.from_config(config["model"])
-    except RnncastError as err:
+    except (RnncastError, KeyError) as err:
         raise ArtifactError(f"{folder / CONFIG}: cannot rebuild the architecture: {err}") from err
     load_model_tensors(model, read_tensors(folder / WEIGHTS), folder / WEIGHTS)
     model._training_seed = config.get("training", {}).get("seed")
@@ -147,8 +204,8 @@ def read_tensors(file: Path) -> dict[str, torch.Tensor]:
 
 
 # ------------------------------------------------------------------ config
-def read_config(folder: Path, kind: str) -> dict[str, Any]:
-    """Parse and check ``config.json`` of an artifact of ``kind`` ("model", "forecaster")."""
+def read_config(folder: Path, kind: str | None) -> dict[str, Any]:
+    """Parse and check ``config.json`` of an artifact of ``kind`` ("model", "forecaster", None)."""
     file = folder / CONFIG
     if not file.is_file():
         raise ArtifactError(f"{file}: not found; {folder} is not an rnncast artifact.")
@@ -162,7 +219,7 @@ def read_config(folder: Path, kind: str) -> dict[str, Any]:
     if version > FORMAT_VERSION:
         raise ArtifactError(f"{file}: format_version {version} is newer than this rnncast "
                             f"reads ({FORMAT_VERSION}); upgrade rnncast to load it.")
-    if config.get("kind") != kind:
+    if kind is not None and config.get("kind") != kind:
         raise ArtifactError(f"{file}: holds a {config.get('kind')!r} artifact, not a {kind!r}.")
     return config
 

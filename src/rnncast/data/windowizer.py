@@ -260,6 +260,57 @@ class Windowizer:
             dates.append(segment.part.index[start:start + self._count(segment)])
         return dates[0].append(dates[1:]) if len(dates) > 1 else dates[0]
 
+    def last_window(self, frame: pd.DataFrame) -> np.ndarray:
+        """The scaled inputs of the window that ends on ``frame``'s last row.
+
+        This is the input for forecasting the sessions after the data ends.
+
+        Returns:
+            float32 ``(1, lookback, n_features)``.
+        """
+        self._check_fitted()
+        if TICKER_COLUMN in frame.columns:
+            raise DataError("last_window takes one series; select a ticker first.")
+        check_index(frame)
+        _check_columns(frame, [*self.feature_list, self.target], "frame")
+        if len(frame) < self.lookback:
+            raise DataError(f"the frame has {len(frame)} rows but one window needs "
+                            f"lookback={self.lookback}.")
+        rows = frame.iloc[len(frame) - self.lookback:]
+        check_dates(rows.index)
+        window = np.empty((self.lookback, len(self.feature_list)), dtype=np.float32)
+        _scale_into(window, rows, self.feature_list, self.scalers_[None])
+        return window[None]  # (1, lookback, n_features)
+
+    def get_params(self) -> dict[str, object]:
+        """Constructor arguments (scikit-learn's ``get_params``)."""
+        return {"lookback": self.lookback, "horizon": self.horizon, "features": self.features,
+                "target": self.target, "scaler": self.scaler,
+                "target_transform": self.target_transform, "scaler_scope": self.scaler_scope}
+
+    def to_dict(self) -> dict[str, object]:
+        """Parameters and fitted scalers as JSON-friendly data (for saving)."""
+        self._check_fitted()
+        return {"params": self.get_params(), "tickers": self.tickers_,
+                "scalers": {str(k): s.to_dict() for k, s in self.scalers_.items()},
+                "target_scalers": {str(k): s.to_dict() for k, s in self.target_scalers_.items()}}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> Windowizer:
+        """Rebuild a fitted Windowizer from :meth:`to_dict` output."""
+        win = cls(**state["params"])
+        win.tickers_ = state["tickers"]
+
+        def key(name: str) -> str | None:
+            return None if name == "None" else name
+
+        win.scalers_ = {key(k): Scaler.from_dict(v) for k, v in state["scalers"].items()}
+        win.target_scalers_ = {key(k): Scaler.from_dict(v)
+                               for k, v in state["target_scalers"].items()}
+        win.n_features_in_ = len(win.feature_list)
+        win.feature_names_in_ = np.array(win.feature_list, dtype=object)
+        return win
+
     # -------------------------------------------------------------- helpers
     def _segments(
         self, part: pd.DataFrame, context: pd.DataFrame | None, fitting: bool = False
