@@ -259,8 +259,8 @@ class Forecaster:
             raise ConfigError(f"intervals are calibrated for {self.residuals_.shape[1]} steps, "
                               f"not {steps}.")
         n = len(self.residuals_)
-        level = min(1.0, math.ceil((n + 1) * coverage) / n)
-        return np.quantile(self.residuals_[:, :steps], level, axis=0, method="higher")
+        rank = min(math.ceil((n + 1) * coverage), n)  # the k-th smallest residual (Vovk et al.)
+        return np.sort(self.residuals_[:, :steps], axis=0)[rank - 1]
 
     def _interval(self, X, base, forecast, days, coverage, method, samples):
         if method not in INTERVAL_METHODS:
