@@ -19,7 +19,7 @@ def parts():
 
 
 def fitted(parts, horizon=1, strategy="direct", features=("close",), layers=None, **kwargs):
-    frame, train, val, _ = parts
+    _frame, train, val, _ = parts
     layers = layers or [LSTM(8), Dense(horizon if strategy == "direct" else 1)]
     fc = Forecaster(layers, lookback=20, horizon=horizon, strategy=strategy, features=features,
                     seed=0, **kwargs)
@@ -27,7 +27,7 @@ def fitted(parts, horizon=1, strategy="direct", features=("close",), layers=None
 
 
 def test_predict_is_dated_in_price_units_and_matches_the_model_by_hand(parts):
-    frame, train, val, test = parts
+    _frame, _train, val, test = parts
     fc = fitted(parts, horizon=3)
     forecast = fc.predict(test, context=val)
     assert list(forecast.columns) == ["step_1", "step_2", "step_3"]
@@ -79,7 +79,7 @@ def test_recursive_needs_the_target_as_only_input():
 
 
 def test_several_features_single_target(parts):
-    frame, _, val, test = parts
+    _frame, _, val, test = parts
     fc = fitted(parts, features=["close", "volume", "high"])
     assert fc.model_.input_shape == (None, 20, 3)
     assert fc.predict(test, context=val).shape == (len(test), 1)
