@@ -86,7 +86,7 @@ def test_trading_on_walk_forward_forecasts(frame):
 
 
 def test_bad_arguments(frame):
-    with pytest.raises(ConfigError, match="initial_train=1.5"):
+    with pytest.raises(ConfigError, match=r"initial_train=1\.5"):
         walk_forward(Naive(lookback=10), frame, initial_train=1.5)
     with pytest.raises(ConfigError, match="window='sliding'"):
         walk_forward(Naive(lookback=10), frame, window="sliding")
