@@ -9,9 +9,13 @@ Example:
 from importlib.metadata import PackageNotFoundError, version
 
 from rnncast import (
+    backtest,
+    baselines,
     callbacks,
     data,
     datasets,
+    evaluate,
+    forecast,
     interop,
     io,
     layers,
@@ -19,6 +23,7 @@ from rnncast import (
     metrics,
     optimizers,
     schedules,
+    trading,
     utils,
 )
 from rnncast.exceptions import (
@@ -55,9 +60,13 @@ __all__ = [
     "ShapeError",
     "TrainingDivergedError",
     "__version__",
+    "backtest",
+    "baselines",
     "callbacks",
     "data",
     "datasets",
+    "evaluate",
+    "forecast",
     "interop",
     "io",
     "layers",
@@ -68,5 +77,6 @@ __all__ = [
     "metrics",
     "optimizers",
     "schedules",
+    "trading",
     "utils",
 ]
