@@ -170,3 +170,31 @@ def test_clone_is_unfitted_with_the_same_design(parts):
     assert not hasattr(clone, "model_") and clone.get_config()["lookback"] == 20
     clone.fit(parts[1], epochs=1, verbose=0)
     assert clone.model_.get_config()["layers"] == fc.model_.get_config()["layers"]
+
+
+def test_evaluate_puts_the_model_next_to_every_baseline(parts):
+    _, train, val, test = parts
+    fc = fitted(parts, horizon=2)
+    report = fc.evaluate(test, context=val)
+    table = report.to_frame()
+    assert list(table.index) == ["model", "naive", "drift", "moving_average", "linear_ar",
+                                 "arima"]
+    forecast = fc.predict(test, context=val)["step_1"].to_numpy()
+    actual = test["close"].to_numpy()[:len(forecast)]
+    naive = np.r_[val["close"].iloc[-1], test["close"].to_numpy()[:len(forecast) - 1]]
+    assert table.loc["model", "rmse"] == pytest.approx(np.sqrt(np.mean((forecast - actual) ** 2)))
+    assert table.loc["naive", "rmse"] == pytest.approx(np.sqrt(np.mean((naive - actual) ** 2)))
+    scale = np.mean(np.abs(np.diff(train["close"].to_numpy())))
+    assert table.loc["model", "mase"] == pytest.approx(np.mean(np.abs(forecast - actual)) / scale)
+    assert set(report.per_step()["step"]) == {1, 2}
+    assert "model" in report.coverage and report.verdict.startswith("model ")
+    json.dumps(report.to_dict())
+
+
+def test_a_loaded_forecaster_needs_the_training_rows_to_evaluate(parts, tmp_path):
+    _, train, val, test = parts
+    fitted(parts).save(tmp_path / "fc")
+    loaded = rc.load(tmp_path / "fc")
+    with pytest.raises(ConfigError, match="pass train="):
+        loaded.evaluate(test, context=val)
+    assert len(loaded.evaluate(test, context=val, train=train).to_frame()) == 6
