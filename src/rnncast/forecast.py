@@ -302,27 +302,47 @@ class Forecaster:
         Returns:
             An :class:`rnncast.evaluate.EvaluationReport`.
         """
-        from rnncast.baselines import all_baselines
         from rnncast.evaluate import evaluate_forecasts
 
-        self._check_fitted()
-        train = train if train is not None else getattr(self, "_train", None)
-        if train is None:
-            raise ConfigError("pass train= (the training rows) to fit the baselines and scale "
-                              "MASE; a loaded Forecaster does not keep its training data.")
-        forecasts = {"model": self.predict(test, context)}
-        for baseline in baselines or all_baselines(self.lookback, self.horizon, self.target):
-            forecasts[baseline.name] = baseline.fit(train).predict(test, context=context)
-        model_index = forecasts["model"].index
-        base = pd.Series(self.windowizer.base_prices(test, context)[:len(model_index)],
-                         index=model_index)
+        train = self._training_rows(train)
+        forecasts = self.forecasts(test, context, train, baselines)
         intervals = None
         if interval is not None and self.residuals_ is not None:
             width = self.conformal_width(interval, self.horizon)
             model = forecasts["model"]
             intervals = {"model": {"lower": model - width, "upper": model + width}}
-        return evaluate_forecasts(test[self.target], forecasts, base, train[self.target],
-                                  intervals=intervals)
+        return evaluate_forecasts(test[self.target], forecasts, self._base(test, context),
+                                  train[self.target], intervals=intervals)
+
+    def forecasts(self, test: pd.DataFrame, context: pd.DataFrame | None = None,
+                  train: pd.DataFrame | None = None, baselines: list | None = None
+                  ) -> dict[str, pd.DataFrame]:
+        """The model's and every baseline's forecasts for ``test``, keyed by name.
+
+        Baselines are fitted on ``train`` (default: the rows given to :meth:`fit`).
+        """
+        from rnncast.baselines import all_baselines
+
+        train = self._training_rows(train)
+        forecasts = {"model": self.predict(test, context)}
+        for baseline in baselines or all_baselines(self.lookback, self.horizon, self.target):
+            forecasts[baseline.name] = baseline.fit(train).predict(test, context=context)
+        return forecasts
+
+    def _training_rows(self, train: pd.DataFrame | None) -> pd.DataFrame:
+        self._check_fitted()
+        train = train if train is not None else getattr(self, "_train", None)
+        if train is None:
+            raise ConfigError("pass train= (the training rows) to fit the baselines and scale "
+                              "MASE; a loaded Forecaster does not keep its training data.")
+        return train
+
+    def _base(self, test: pd.DataFrame, context: pd.DataFrame | None) -> pd.Series:
+        """The last observed price of every forecast window, indexed like ``predict``."""
+        dates = self.windowizer.target_dates(test, context)
+        usable = len(dates) - (self.horizon - self._window_horizon)
+        return pd.Series(self.windowizer.base_prices(test, context)[:usable],
+                         index=pd.DatetimeIndex(dates[:usable], name="date"))
 
     # ----------------------------------------------------------------- misc
     def get_config(self) -> dict[str, Any]:

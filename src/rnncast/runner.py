@@ -1,0 +1,430 @@
+"""The pipelines behind the ``rnncast`` command: run, train, backtest, compare.
+
+Each writes a run folder ``<out>/<YYYYmmdd-HHMMSS>-<name>/``. The folder is
+assembled under a hidden name and renamed when complete, so an interrupted
+run never leaves a half-written folder under its final name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import rnncast as rc
+from rnncast.config import build_layer, dump_config
+from rnncast.forecast import Forecaster
+from rnncast.optimizers import OPTIMIZERS
+
+
+@dataclass
+class Prepared:
+    """Data of one run: the frame, where it came from, and its chronological split."""
+
+    frame: pd.DataFrame
+    source: str
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+
+@dataclass
+class RunResult:
+    """What a pipeline leaves behind: its folder and the numbers it printed."""
+
+    folder: Path
+    verdict: str = ""
+    table: pd.DataFrame | None = None
+    forecast: pd.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ data and model
+def load_data(data: dict[str, Any]) -> tuple[pd.DataFrame, str]:
+    """The price frame a config asks for (a CSV file, or a sample ticker)."""
+    if data.get("csv"):
+        frame = rc.datasets.read_csv(data["csv"], fill=data.get("fill"))
+        if "ticker" in frame.columns:
+            frame = _one_ticker(frame, data["ticker"], data["csv"])
+        return frame, str(data["csv"])
+    return rc.datasets.load_sample(data["ticker"]), f"sample {data['ticker'].upper()}"
+
+
+def prepare(config: dict[str, Any]) -> Prepared:
+    """Load, check and split the data of ``config``."""
+    data = config["data"]
+    frame, source = load_data(data)
+    parts = rc.data.chronological_split(frame, val=data["val"], test=data["test"],
+                                        val_start=data.get("val_start"),
+                                        test_start=data.get("test_start"))
+    return Prepared(frame, source, *parts)
+
+
+def build_forecaster(config: dict[str, Any]) -> Forecaster:
+    """A Forecaster with the configured layers, compiled with the configured optimizer."""
+    training, forecast, data = config["training"], config["forecast"], config["data"]
+    model = rc.Sequential([build_layer(spec) for spec in config["model"]["layers"]],
+                          name=config["name"], seed=training["seed"])
+    optimizer = OPTIMIZERS[training["optimizer"]](learning_rate=training["learning_rate"])
+    model.compile(optimizer=optimizer, loss=training["loss"], metrics=["mae"])
+    return Forecaster(model, lookback=forecast["lookback"], horizon=forecast["horizon"],
+                      features=data["features"], target=data["target"],
+                      target_transform=forecast["target_transform"], scaler=forecast["scaler"],
+                      strategy=forecast["strategy"], calendar=forecast["calendar"],
+                      seed=training["seed"])
+
+
+def fit_kwargs(config: dict[str, Any], epochs: int | None = None) -> dict[str, Any]:
+    """Keras fit arguments from the [training] section (early stopping on val_loss)."""
+    training = config["training"]
+    callbacks = []
+    if training["patience"]:
+        callbacks.append(rc.callbacks.EarlyStopping(patience=training["patience"],
+                                                    restore_best_weights=True))
+    return {"epochs": epochs or training["epochs"], "batch_size": training["batch_size"],
+            "verbose": training["verbose"], "callbacks": callbacks}
+
+
+def selected_baselines(config: dict[str, Any]) -> list[Any]:
+    """The configured baselines, fitted later on the training rows."""
+    forecast = config["forecast"]
+    common = {"lookback": forecast["lookback"], "horizon": forecast["horizon"],
+              "target": config["data"]["target"]}
+    return [b for b in rc.baselines.all_baselines(**common)
+            if b.name in config["evaluation"]["baselines"]]
+
+
+# ------------------------------------------------------------------ pipelines
+def run(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
+    """Load, split, train, evaluate against baselines, forecast, write the run folder."""
+    started = time.perf_counter()
+    data = prepare(config)
+    say(f"data: {data.source}, {len(data.frame)} rows {data.frame.index[0].date()} .. "
+        f"{data.frame.index[-1].date()}; train {len(data.train)}, val {len(data.val)}, "
+        f"test {len(data.test)}")
+    fc = build_forecaster(config)
+    fc.fit(data.train, validation=data.val, **fit_kwargs(config))
+    fitted_at = time.perf_counter()
+    report, forecasts = _evaluate(fc, data, config)
+    evaluated_at = time.perf_counter()
+    interval = config["evaluation"]["interval"]
+    future = fc.predict_next(data.frame, days=_days(config, fc), interval=interval
+                             if fc.residuals_ is not None else None)
+    timings = {"fit_s": fitted_at - started, "evaluate_s": evaluated_at - fitted_at}
+    target = RunFolder(out, config["name"])
+    with target as folder:
+        fc.save(folder / "forecaster")
+        (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
+        predictions = prediction_table(data.test, forecasts, config["data"]["target"])
+        predictions.to_csv(folder / "predictions.csv", index_label="date")
+        future.to_csv(folder / "forecast.csv", index_label="date")
+        metrics = _metrics_json(report, config, data, fc, timings)
+        (folder / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        timings["total_s"] = time.perf_counter() - started
+        _write_report(folder, config, data, fc, report, predictions, future, timings)
+    return RunResult(target.path, report.verdict, report.to_frame(), future)
+
+
+def train_only(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
+    """Fit and save the forecaster (no evaluation)."""
+    data = prepare(config)
+    say(f"data: {data.source}, train {len(data.train)} rows, val {len(data.val)}")
+    fc = build_forecaster(config)
+    fc.fit(data.train, validation=data.val, **fit_kwargs(config))
+    target = RunFolder(out, config["name"])
+    with target as folder:
+        fc.save(folder / "forecaster")
+        (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
+    return RunResult(target.path)
+
+
+def _evaluate(fc: Forecaster, data: Prepared, config: dict[str, Any]):
+    interval = config["evaluation"]["interval"]
+    forecasts = fc.forecasts(data.test, context=data.val, baselines=selected_baselines(config))
+    if "naive" not in forecasts:
+        forecasts["naive"] = rc.baselines.Naive(fc.lookback, fc.horizon, fc.target).fit(
+            data.train).predict(data.test, context=data.val)
+    intervals = None
+    if interval is not None and fc.residuals_ is not None:
+        width = fc.conformal_width(interval, fc.horizon)
+        intervals = {"model": {"lower": forecasts["model"] - width,
+                               "upper": forecasts["model"] + width}}
+    report = rc.evaluate.evaluate_forecasts(data.test[fc.target], forecasts,
+                                            fc._base(data.test, data.val),
+                                            data.train[fc.target], intervals=intervals)
+    return report, forecasts
+
+
+def prediction_table(test: pd.DataFrame, forecasts: dict[str, pd.DataFrame],
+                     target: str) -> pd.DataFrame:
+    """Step-1 forecasts of every model next to the actual price (``predictions.csv``)."""
+    index = forecasts["model"].index
+    table = pd.DataFrame({"actual": test[target].reindex(index)}, index=index)
+    for name, frame in forecasts.items():
+        table[name] = frame["step_1"]
+    return table
+
+
+def _days(config: dict[str, Any], fc: Forecaster) -> int:
+    days = config["forecast"]["days"]
+    return min(days, fc.horizon) if fc.strategy == "direct" else days
+
+
+def _metrics_json(report: Any, config: dict[str, Any], data: Prepared, fc: Forecaster,
+                  timings: dict[str, float]) -> dict[str, Any]:
+    summary = report.to_dict()
+    return {"models": _clean(report.to_frame().to_dict(orient="index")),
+            "verdict": report.verdict, "per_step": summary.get("per_step"),
+            "lag": summary.get("lag"), "coverage": summary.get("coverage"),
+            "name": config["name"], "data": {"source": data.source, **fc.train_info_},
+            "test": {"start": str(data.test.index[0].date()),
+                     "end": str(data.test.index[-1].date()), "rows": len(data.test)},
+            "epochs": len(fc.history_.epoch), "timings": timings}
+
+
+def _write_report(folder: Path, config: dict[str, Any], data: Prepared, fc: Forecaster,
+                  report: Any, predictions: pd.DataFrame, future: pd.DataFrame,
+                  timings: dict[str, float], backtest: dict[str, Any] | None = None) -> None:
+    from rnncast.report import write_report
+
+    interval = config["evaluation"]["interval"]
+    coverage = (report.coverage or {}).get("model", {}).get("step_1")
+    intervals = None
+    if interval is not None and fc.residuals_ is not None:
+        width = float(fc.conformal_width(interval, 1)[0])
+        intervals = pd.DataFrame({"lower": predictions["model"] - width,
+                                  "upper": predictions["model"] + width})
+    run_info = {
+        "name": config["name"], "created": datetime.now().isoformat(timespec="seconds"),
+        "verdict": report.verdict, "metrics": report.to_frame(),
+        "history": dict(fc.history_.history), "predictions": predictions,
+        "intervals": intervals, "interval_level": interval, "coverage": coverage,
+        "lag": report.lag, "forecast": future, "backtest": backtest,
+        "metadata": metadata(config, data, fc, timings),
+    }
+    write_report(run_info, folder)
+
+
+def metadata(config: dict[str, Any], data: Prepared, fc: Forecaster | None,
+             timings: dict[str, float]) -> dict[str, Any]:
+    """Versions, seed, data fingerprint, timings and the resolved config."""
+    import torch
+
+    fingerprint = fc.train_info_ if fc is not None and hasattr(fc, "train_info_") else {}
+    return {"rnncast": rc.__version__, "torch": torch.__version__,
+            "python": platform.python_version(), "seed": config["training"]["seed"],
+            "data": {"source": data.source, **fingerprint},
+            "timings": {k: round(v, 2) for k, v in timings.items()},
+            "config": dump_config(config)}
+
+
+# ------------------------------------------------------------------ folders
+class RunFolder:
+    """``<out>/<YYYYmmdd-HHMMSS>-<name>/``, assembled under a hidden name, renamed when done.
+
+    Use as a context manager and write into ``.staging``; on success the
+    folder appears as ``.path`` (an interrupted run leaves nothing behind).
+    """
+
+    def __init__(self, out: str | Path, name: str) -> None:
+        parent = Path(out)
+        parent.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.path = parent / f"{stamp}-{_slug(name)}"
+        suffix = 2
+        while self.path.exists():
+            self.path = parent / f"{stamp}-{_slug(name)}-{suffix}"
+            suffix += 1
+        self.staging = parent / f".{self.path.name}.partial"
+
+    def __enter__(self) -> Path:
+        self.staging.mkdir()
+        return self.staging
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: Any) -> None:
+        if kind is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return
+        os.rename(self.staging, self.path)
+
+
+def _slug(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")
+    return cleaned or "run"
+
+
+def _one_ticker(frame: pd.DataFrame, ticker: str, source: str) -> pd.DataFrame:
+    tickers = frame["ticker"].unique()
+    if ticker not in tickers:
+        raise rc.DataError(f"{source} holds several tickers ({', '.join(map(str, tickers[:8]))}"
+                           f"{', ...' if len(tickers) > 8 else ''}); choose one with "
+                           "--ticker or data.ticker.")
+    return frame[frame["ticker"] == ticker].drop(columns="ticker")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return value
+
+
+# ------------------------------------------------------------------ backtest
+def backtest(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
+    """Walk-forward backtest of the configured model plus a trading simulation."""
+    started = time.perf_counter()
+    data = prepare(config)
+    settings = config["backtest"]
+    fc = build_forecaster(config)
+    kwargs = fit_kwargs(config, epochs=settings["epochs"])
+    validation = 0.1 if kwargs["callbacks"] else 0.0
+    common = {"initial_train": settings["initial_train"], "max_folds": settings["folds"],
+              "refit_every": settings["refit_every"], "window": settings["window"]}
+    say(f"data: {data.source}, {len(data.frame)} rows; {settings['folds']} folds")
+    model = rc.backtest.walk_forward(fc, data.frame, validation=validation, fit_kwargs=kwargs,
+                                     **common)
+    forecasts = {"model": model.forecasts}
+    for baseline in selected_baselines(config):
+        if baseline.name in ("naive", "drift", "linear_ar"):
+            forecasts[baseline.name] = rc.backtest.walk_forward(
+                baseline, data.frame, verbose=0, **common).forecasts
+    steps = {name: frame.drop(columns="fold") for name, frame in forecasts.items()}
+    if "naive" not in steps:
+        steps["naive"] = rc.backtest.walk_forward(rc.baselines.Naive(fc.lookback, fc.horizon,
+                                                                     fc.target),
+                                                  data.frame, verbose=0, **common).forecasts.drop(
+            columns="fold")
+    target = fc.target
+    first = math.floor(len(data.frame) * settings["initial_train"])
+    prices = data.frame[target]
+    base = pd.Series(prices.shift(1).reindex(steps["model"].index).to_numpy(),
+                     index=steps["model"].index)
+    report = rc.evaluate.evaluate_forecasts(prices, steps, base, prices.iloc[:first])
+    rule = {"rule": settings["rule"], "threshold": settings["threshold"],
+            "cost_bps": settings["cost_bps"], "slippage_bps": settings["slippage_bps"]}
+    benchmarks = {k: v for k, v in steps.items() if k in ("naive", "linear_ar")}
+    trading = rc.backtest.simulate_trading(prices, steps["model"], benchmarks=benchmarks, **rule)
+    timings = {"backtest_s": time.perf_counter() - started}
+    run_dir = RunFolder(out, f"{config['name']}-backtest")
+    with run_dir as folder:
+        (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
+        model.folds.to_csv(folder / "folds.csv", index=False)
+        predictions = pd.DataFrame({"actual": prices.reindex(steps["model"].index),
+                                    **{k: v["step_1"] for k, v in steps.items()}})
+        predictions.to_csv(folder / "predictions.csv", index_label="date")
+        equity = _equity_table(trading, prices, benchmarks, rule)
+        equity.to_csv(folder / "equity.csv", index_label="date")
+        metrics = {"models": _clean(report.to_frame().to_dict(orient="index")),
+                   "verdict": report.verdict, "folds": model.to_dict()["folds"],
+                   "walk_forward": _clean(model.metrics), "trading": trading.to_dict(),
+                   "name": config["name"], "timings": timings}
+        (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str),
+                                             encoding="utf-8")
+        _write_backtest_report(folder, config, data, report, predictions, model, trading,
+                               equity, timings)
+    return RunResult(run_dir.path, report.verdict, report.to_frame(),
+                     extra={"trading": trading, "folds": model.folds})
+
+
+def _equity_table(trading: Any, prices: pd.Series, benchmarks: dict[str, pd.DataFrame],
+                  rule: dict[str, Any]) -> pd.DataFrame:
+    """Equity curves: the strategy, buy-and-hold (before costs) and the same rule on baselines."""
+    dates = trading.equity.index
+    held = prices.reindex(dates)
+    curves = {"strategy": trading.equity, "buy_and_hold": held / held.iloc[0]}
+    for name, forecast in benchmarks.items():
+        curves[name] = rc.backtest.simulate_trading(prices, forecast, **rule).equity
+    return pd.DataFrame(curves)
+
+
+def _write_backtest_report(folder: Path, config: dict[str, Any], data: Prepared, report: Any,
+                           predictions: pd.DataFrame, model: Any, trading: Any,
+                           equity: pd.DataFrame, timings: dict[str, float]) -> None:
+    from rnncast.report import write_report
+
+    run_info = {
+        "name": f"{config['name']} backtest",
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "verdict": report.verdict, "metrics": report.to_frame(), "history": {},
+        "predictions": predictions, "intervals": None, "interval_level": None,
+        "coverage": None, "lag": report.lag, "forecast": None,
+        "backtest": {"folds": model.folds, "equity": equity,
+                     "comparison": trading.comparison, "disclaimer": rc.trading.DISCLAIMER},
+        "metadata": metadata(config, data, None, timings),
+    }
+    write_report(run_info, folder)
+
+
+# ------------------------------------------------------------------ compare
+def compare(configs: list[dict[str, Any]], out: str | Path = "runs",
+            say: Any = print) -> RunResult:
+    """Every config and every baseline on the same split: a ranked leaderboard."""
+    started = time.perf_counter()
+    first = configs[0]
+    data = prepare(first)
+    say(f"data: {data.source}; {len(configs)} models on train {len(data.train)}, "
+        f"val {len(data.val)}, test {len(data.test)}")
+    rows, names = {}, _unique([c["name"] for c in configs])
+    baseline_rows = None
+    for number, (name, config) in enumerate(zip(names, configs, strict=True), start=1):
+        begun = time.perf_counter()
+        fc = build_forecaster(config)
+        fc.fit(data.train, validation=data.val, **{**fit_kwargs(config), "verbose": 0})
+        report, _ = _evaluate(fc, data, {**config, "evaluation": {
+            **config["evaluation"], "baselines": first["evaluation"]["baselines"]}})
+        table = report.to_frame()
+        rows[name] = table.loc["model"]
+        if baseline_rows is None:
+            baseline_rows = table.drop(index="model")
+        say(f"[{number}/{len(configs)}] {name}: MASE {table.loc['model', 'mase']:.4g}, skill "
+            f"{table.loc['model', 'skill_vs_naive_pct']:+.2f}%, "
+            f"{time.perf_counter() - begun:.0f}s")
+    board = pd.concat([pd.DataFrame(rows).T, baseline_rows]).sort_values("mase")
+    board.insert(0, "rank", range(1, len(board) + 1))
+    board.index.name = "model"
+    run_dir = RunFolder(out, "compare")
+    with run_dir as folder:
+        board.to_csv(folder / "leaderboard.csv")
+        for config in configs:
+            (folder / f"{_slug(config['name'])}.toml").write_text(dump_config(config),
+                                                                 encoding="utf-8")
+        (folder / "metrics.json").write_text(json.dumps({
+            "models": _clean(board.drop(columns="rank").to_dict(orient="index")),
+            "ranking": list(board.index), "timings": {"total_s": time.perf_counter() - started},
+        }, indent=2), encoding="utf-8")
+        _write_leaderboard(folder, board, data)
+    return RunResult(run_dir.path, table=board)
+
+
+def _write_leaderboard(folder: Path, board: pd.DataFrame, data: Prepared) -> None:
+    from rnncast import plots
+    from rnncast.report import render_leaderboard
+
+    figure = plots.leaderboard(board.drop(columns="rank"), metric="mase")
+    image = plots.png_bytes(figure)
+    (folder / "leaderboard.png").write_bytes(image)
+    plots.close(figure)
+    title = (f"Leaderboard on {data.source}, test {data.test.index[0].date()} .. "
+             f"{data.test.index[-1].date()} (lower MASE is better)")
+    (folder / "leaderboard.html").write_text(render_leaderboard(board, image, title),
+                                             encoding="utf-8")
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    result = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        result.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return result
