@@ -83,9 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("configs", nargs="+", help="TOML config files")
     _pipeline_options(compare, config=False)
     _data_commands(commands)
-    _command(commands, "bench", _bench, "speed benchmark against plain PyTorch",
-             "rnncast bench --quick").add_argument(
-        "--quick", action="store_true", help="seconds-long smoke run (small workloads)")
+    bench = _command(commands, "bench", _bench, "speed and memory next to plain PyTorch",
+                     "rnncast bench --markdown docs/benchmarks.md --json results.json")
+    bench.add_argument("--quick", action="store_true", help="seconds-long smoke run")
+    bench.add_argument("--markdown", help="also write the table to this Markdown file")
+    bench.add_argument("--json", help="also write the raw results to this JSON file")
     return parser
 
 
@@ -235,7 +237,7 @@ def _data_download(args: argparse.Namespace) -> None:
 def _bench(args: argparse.Namespace) -> None:
     from rnncast import bench
 
-    bench.main(quick=args.quick)
+    bench.main(quick=args.quick, markdown_path=args.markdown, json_path=args.json)
 
 
 # ------------------------------------------------------------------ output
