@@ -1,9 +1,20 @@
+"""End-to-end tests of the rnncast command (small models, one or two epochs)."""
+
+import csv
+import json
 import subprocess
 import sys
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+from rnncast import runner
 from rnncast.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["--set", 'model.layers=[{type="LSTM", units=8}, {type="Dense", units=1}]',
+         "--set", "training.epochs=1", "--set", "forecast.lookback=20"]
 
 
 @pytest.fixture(autouse=True)
@@ -11,49 +22,180 @@ def wide_terminal(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # rich wraps captured output at 80 columns otherwise
 
 
-def test_run_on_sample_prints_split_windows_and_sessions(capsys):
-    assert main(["run", "--ticker", "MSFT", "--lookback", "30"]) == 0
+def only_folder(out: Path) -> Path:
+    folders = [p for p in out.iterdir()]
+    assert len(folders) == 1 and not folders[0].name.startswith(".")
+    return folders[0]
+
+
+class DataValues(HTMLParser):
+    """Collects data-value attributes of the metrics table, row by row."""
+
+    def __init__(self):
+        super().__init__()
+        self.table, self.rows = None, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self.table = attrs.get("id")
+        elif tag == "tr" and self.table == "metrics":
+            self.rows.append([])
+        elif tag == "td" and self.table == "metrics" and "data-value" in attrs:
+            self.rows[-1].append(float(attrs["data-value"]))
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.table = None
+
+
+@pytest.mark.slow
+def test_run_writes_a_complete_run_folder(tmp_path, capsys):
+    assert main(["run", "--out", str(tmp_path), *SMALL]) == 0
     out = capsys.readouterr().out
-    assert "sample MSFT, 3270 rows 2000-03-01 .. 2013-03-01" in out
-    assert "2260x30x1" in out  # 2290 training rows - 30 lookback windows
-    assert "Scalers fitted on 2290 training rows only" in out
-    assert "Mon 2013-03-04" in out and "Fri 2013-03-08" in out
+    folder = only_folder(tmp_path)
+    assert folder.name.endswith("-lstm")
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"config.toml", "forecaster", "metrics.json", "predictions.csv",
+                     "forecast.csv", "plots", "report.html"}
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert set(metrics["models"]) == {"model", "naive", "drift", "moving_average", "linear_ar",
+                                      "arima"}
+    assert metrics["verdict"] in out and f"report: {folder / 'report.html'}" in out
+    header = next(csv.reader((folder / "predictions.csv").open()))
+    assert header == ["date", "actual", "model", "naive", "drift", "moving_average",
+                      "linear_ar", "arima"]
+    forecast = list(csv.DictReader((folder / "forecast.csv").open()))
+    assert [row["date"][:10] for row in forecast] == ["2013-03-04", "2013-03-05",
+                                                      "2013-03-06", "2013-03-07", "2013-03-08"]
+    parser = DataValues()
+    parser.feed((folder / "report.html").read_text())
+    model_row = next(row for row in parser.rows if row)
+    assert model_row[0] == pytest.approx(metrics["models"]["model"]["rmse"], rel=1e-12)
+    assert "epoch" not in (folder / "config.toml").read_text().split("[training]")[0]
+
+    assert main(["predict", "--model", str(folder), "--days", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "sample AAPL: last date 2013-03-01" in printed and "Mon 2013-03-04" in printed
+    assert main(["predict", "--model", str(folder / "forecaster"), "--ticker", "MSFT",
+                 "--days", "1", "--interval", "0.9"]) == 0
+    assert "sample MSFT" in capsys.readouterr().out
 
 
-def test_run_reads_a_csv_file(tmp_path, capsys):
-    path = tmp_path / "prices.csv"
-    lines = ["Date,Open,High,Low,Close,Volume"]
-    for i, day in enumerate(f"2024-01-{d:02d}" for d in range(2, 31)):
-        lines.append(f"{day},{10 + i},{11 + i},{9 + i},{10.5 + i},{1000 + i}")
-    path.write_text("\n".join(lines) + "\n")
-    assert main(["run", "--csv", str(path), "--lookback", "5", "--val", "0.2",
-                 "--test", "0.2", "--days", "2"]) == 0
-    assert "29 rows 2024-01-02 .. 2024-01-30" in capsys.readouterr().out
+@pytest.mark.slow
+def test_compare_ranks_every_shipped_config_and_the_baselines(tmp_path, capsys):
+    configs = sorted(str(p) for p in (ROOT / "configs").glob("*.toml"))
+    assert len(configs) == 5
+    assert main(["compare", *configs, "--out", str(tmp_path), "--set", "training.epochs=1",
+                 "--set", "forecast.lookback=20", "--ticker", "IBM"]) == 0
+    out = capsys.readouterr().out
+    for name in ("lstm", "gru", "bilstm", "cnn_lstm", "lstm_bn_dropout", "naive", "arima"):
+        assert name in out
+    folder = only_folder(tmp_path)
+    ranking = json.loads((folder / "metrics.json").read_text())["ranking"]
+    assert len(ranking) == 10
+    rows = list(csv.DictReader((folder / "leaderboard.csv").open()))
+    mase = [float(row["mase"]) for row in rows]
+    assert mase == sorted(mase) and [row["model"] for row in rows] == ranking
+    assert (folder / "leaderboard.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_user_error_is_one_line_and_exit_code_2(capsys):
-    assert main(["run", "--ticker", "TSLA"]) == 2
+@pytest.mark.slow
+def test_train_then_backtest(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "t"), *SMALL]) == 0
+    assert "saved:" in capsys.readouterr().out
+    assert (only_folder(tmp_path / "t") / "forecaster" / "config.json").exists()
+    assert main(["backtest", "--out", str(tmp_path / "b"), "--folds", "2", "--cost-bps", "3",
+                 "--set", "backtest.epochs=1", "--set", "backtest.initial_train=0.8", *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert "Research simulation, not investment advice" in out
+    folder = only_folder(tmp_path / "b")
+    assert len(list(csv.DictReader((folder / "folds.csv").open()))) == 2
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["trading"]["settings"]["cost_bps"] == 3.0
+    assert "buy_and_hold" in (folder / "equity.csv").read_text()
+    assert 'id="folds"' in (folder / "report.html").read_text()
+
+
+def test_config_typo_is_one_line_naming_the_nearest_key(tmp_path, capsys):
+    config = tmp_path / "bad.toml"
+    config.write_text("[training]\nepoch = 5\n")
+    assert main(["run", "--config", str(config), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "unknown key 'training.epoch'; did you mean 'training.epochs'?" in err
+    assert not any(tmp_path.glob("*-lstm"))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[training]\nepochs = \n", "TOML syntax error.*line 2"),
+    ("[training]\nepochs = \"ten\"\n", r"training.epochs must be int, got 'ten' \(str\)"),
+    ('[model]\nlayers = [{ type = "LSTM", unit = 5 }]\n',
+     r"unknown key 'model.layers\[0\].unit' for LSTM; did you mean 'units'\?"),
+    ("[forecast]\nscaler = \"zscore\"\n", "forecast.scaler='zscore' is not one of"),
+])
+def test_config_errors(tmp_path, capsys, text, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    assert main(["train", "--config", str(config), "--out", str(tmp_path)]) == 2
+    assert __import__("re").search(message, capsys.readouterr().err)
+
+
+def test_set_override_errors(capsys):
+    assert main(["train", "--set", "training.epochz=3"]) == 2
+    assert "did you mean 'training.epochs'" in capsys.readouterr().err
+    assert main(["train", "--set", "epochs"]) == 2
+    assert "must look like section.key=value" in capsys.readouterr().err
+
+
+def test_user_error_exit_2_runtime_error_exit_1(tmp_path, capsys, monkeypatch):
+    assert main(["run", "--ticker", "TSLA", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rnncast: error: no sample data for ticker 'TSLA'; available: AAPL")
-    assert "Traceback" not in err
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(runner, "run", broken)
+    assert main(["run", "--out", str(tmp_path)]) == 1
+    assert "failed: RuntimeError: disk on fire (use --debug" in capsys.readouterr().err
+    with pytest.raises(RuntimeError):
+        main(["run", "--out", str(tmp_path), "--debug"])
 
 
-def test_debug_shows_traceback(capsys):
-    assert main(["run", "--ticker", "TSLA", "--debug"]) == 2
-    assert "Traceback" in capsys.readouterr().err
+def test_ctrl_c_leaves_no_half_written_folder(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "dump_config", interrupted)  # inside the run folder
+    assert main(["train", "--out", str(tmp_path), *SMALL]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_window_settings_are_user_errors(capsys):
-    assert main(["run", "--ticker", "FB", "--lookback", "500"]) == 2
-    assert "not enough rows" in capsys.readouterr().err
-
-
-def test_data_list_and_show(capsys):
+def test_data_commands(capsys, monkeypatch):
     assert main(["data", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "FB      196 rows  2012-05-18 .. 2013-03-01" in out
+    assert "FB      196 rows  2012-05-18 .. 2013-03-01" in capsys.readouterr().out
     assert main(["data", "show", "aapl", "--raw", "--rows", "1"]) == 0
-    assert "118.56" in capsys.readouterr().out  # the raw first open
+    assert "118.56" in capsys.readouterr().out
+    import yfinance
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(yfinance, "download", offline)
+    monkeypatch.setenv("RNNCAST_CACHE_DIR", "/nonexistent-cache")
+    assert main(["data", "download", "AAPL", "--start", "2020-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "Yahoo Finance failed" in err and "read_csv" in err
+
+
+@pytest.mark.parametrize("command", ["run", "train", "predict", "backtest", "compare", "bench"])
+def test_every_command_has_help_with_an_example(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    assert "example: rnncast " + command in capsys.readouterr().out
 
 
 def test_no_command_prints_help(capsys):

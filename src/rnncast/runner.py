@@ -376,14 +376,22 @@ def compare(configs: list[dict[str, Any]], out: str | Path = "runs",
     say(f"data: {data.source}; {len(configs)} models on train {len(data.train)}, "
         f"val {len(data.val)}, test {len(data.test)}")
     rows, names = {}, _unique([c["name"] for c in configs])
+    baselines = {b.name: b.fit(data.train).predict(data.test, context=data.val)
+                 for b in selected_baselines(first)}  # fitted once, shared by every model
+    if "naive" not in baselines:
+        baselines["naive"] = rc.baselines.Naive(first["forecast"]["lookback"]).fit(
+            data.train).predict(data.test, context=data.val)
     baseline_rows = None
     for number, (name, config) in enumerate(zip(names, configs, strict=True), start=1):
         begun = time.perf_counter()
         fc = build_forecaster(config)
         fc.fit(data.train, validation=data.val, **{**fit_kwargs(config), "verbose": 0})
-        report, _ = _evaluate(fc, data, {**config, "evaluation": {
-            **config["evaluation"], "baselines": first["evaluation"]["baselines"]}})
-        table = report.to_frame()
+        forecasts = {"model": fc.predict(data.test, context=data.val)}
+        forecasts.update({k: v.loc[forecasts["model"].index, forecasts["model"].columns]
+                          for k, v in baselines.items()})
+        table = rc.evaluate.evaluate_forecasts(data.test[fc.target], forecasts,
+                                               fc._base(data.test, data.val),
+                                               data.train[fc.target]).to_frame()
         rows[name] = table.loc["model"]
         if baseline_rows is None:
             baseline_rows = table.drop(index="model")
