@@ -43,7 +43,7 @@ class Field:
 
 
 def _f(types: type | tuple[type, ...], default: Any, choices: tuple | None = None,
-       minimum: float | None = None, help: str = "") -> Field:  # noqa: A002 - as in argparse
+       minimum: float | None = None, help: str = "") -> Field:
     return Field(types if isinstance(types, tuple) else (types,), default, choices, minimum, help)
 
 
@@ -200,7 +200,7 @@ def _check_values(config: dict[str, Any], where: str) -> None:
 
 def _check_field(name: str, value: Any, field: Field, where: str) -> None:
     accepted = field.types + ((int,) if float in field.types else ())
-    if isinstance(value, bool) and bool not in field.types or not isinstance(value, accepted):
+    if (isinstance(value, bool) and bool not in field.types) or not isinstance(value, accepted):
         expected = " or ".join("none" if t is type(None) else t.__name__ for t in field.types)
         raise ConfigError(f"{where}: {name} must be {expected}, got {value!r} "
                           f"({type(value).__name__}).")
