@@ -320,8 +320,8 @@ def test_verdict_flags_lag_minus_one_without_significant_skill():
         verdicts[seed] = evaluate_forecasts(
             prices, forecasts, pd.Series(base, index=prices.index[1:]), prices.iloc[:50]).verdict
     # seed 6: a hair better than naive, but not significantly: still flagged
-    assert verdicts[6].startswith("model beats naive on MASE (1.00 vs 1.00, skill +0.0%, "
-                                  "DM p=0.66)")
+    assert verdicts[6].startswith("model is level with naive: slightly lower MASE but no "
+                                  "significant difference (1.00 vs 1.00, skill +0.0%, DM p=0.66)")
     assert "it lines up best with the last price (best lag -1)" in verdicts[6]
     # seed 7: a hair worse, consistently
     assert verdicts[7].startswith("model does not beat naive (MASE 1.00 vs 1.00, skill -0.0%, "

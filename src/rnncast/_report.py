@@ -110,8 +110,12 @@ def _versus_naive(model: pd.Series, naive: pd.Series) -> str:
     if math.isfinite(dm):
         numbers += f", DM {_p(dm)}"
     if model["mase"] < naive["mase"]:
-        significant = " significantly" if dm < ALPHA and model["skill_vs_naive_pct"] > 0 else ""
-        return f"model beats naive{significant} on MASE ({numbers})"
+        if dm < ALPHA and model["skill_vs_naive_pct"] > 0:
+            return f"model beats naive significantly on MASE ({numbers})"
+        if math.isfinite(dm) and dm >= ALPHA:
+            return (f"model is level with naive: slightly lower MASE but no significant "
+                    f"difference ({numbers})")
+        return f"model beats naive on MASE ({numbers})"
     if dm < ALPHA and model["skill_vs_naive_pct"] < 0:
         numbers += ": significantly worse"
     return f"model does not beat naive (MASE {numbers})"
