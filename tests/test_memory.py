@@ -34,3 +34,20 @@ def test_windowing_a_million_rows_allocates_at_most_twice_the_input():
     assert peak <= 2 * values.nbytes, f"peak {peak / 1e6:.0f} MB for {values.nbytes / 1e6:.0f} MB"
     assert X.nbytes == 60 * (rows - 60) * 5 * 4  # the windows it represents: 60x the rows...
     assert peak < X.nbytes / 10  # ...which were never materialised
+
+
+def test_windowing_many_tickers_stays_within_twice_the_float32_input():
+    tickers, rows, columns = 200, 5000, ["open", "high", "low", "close", "volume"]
+    rng = np.random.default_rng(1)
+    values = np.exp(rng.normal(0, 0.01, (tickers * rows, len(columns))).cumsum(axis=0))
+    dates = pd.bdate_range("1990-01-01", periods=rows, name="date")
+    frame = pd.DataFrame(values, columns=columns, index=np.tile(dates, tickers))
+    frame.index.name = "date"
+    frame.insert(0, "ticker", np.repeat([f"T{i:03d}" for i in range(tickers)], rows))
+    float32_input = tickers * rows * len(columns) * 4
+
+    (X, y), peak = traced_peak(lambda: Windowizer(lookback=60, features=columns)
+                               .fit_transform(frame))
+
+    assert len(X) == tickers * (rows - 60)
+    assert peak <= 2 * float32_input, f"peak {peak / float32_input:.2f} x the float32 input"

@@ -93,6 +93,12 @@ def iter_tickers(frame: pd.DataFrame) -> Iterator[tuple[str | None, pd.DataFrame
     if TICKER_COLUMN not in frame.columns:
         yield None, frame
         return
+    names = frame[TICKER_COLUMN].to_numpy()  # no copy for object/str columns
+    starts = np.r_[0, np.flatnonzero(names[1:] != names[:-1]) + 1]  # first row of each run
+    if len(set(names[starts])) == len(starts):  # grouped by ticker: slices, no copies
+        for start, end in zip(starts, [*starts[1:], len(frame)], strict=True):
+            yield str(names[start]), frame.iloc[start:end]
+        return
     for name, rows in frame.groupby(TICKER_COLUMN, sort=False):
         yield str(name), rows
 

@@ -179,7 +179,9 @@ class Windowizer:
         segments = self._segments(part, context)
         counts = [self._count(s) for s in segments]
         buffer = np.empty((sum(map(len, segments)), len(self.feature_list)), dtype=np.float32)
-        targets, starts, offset = [], [], 0
+        y = np.empty((sum(counts), self.horizon), dtype=np.float32)  # filled per segment
+        starts = np.empty(sum(counts), dtype=np.int64)
+        offset = done = 0
         for segment, count in zip(segments, counts, strict=True):
             key = self._key(segment.ticker)
             rows = buffer[offset:offset + len(segment)]
@@ -190,14 +192,14 @@ class Windowizer:
             first = self._first_targets(count)
             raw = make_targets(self._target_prices(segment), first, self.horizon,
                                self.target_transform)
-            targets.append(self.target_scalers_[key].transform(raw).astype(np.float32))
-            starts.append(offset + np.arange(count))
-            offset += len(segment)
-        y = np.concatenate(targets)  # (n_windows, horizon)
+            y[done:done + count] = self.target_scalers_[key].transform(raw)
+            starts[done:done + count] = offset + np.arange(count)
+            offset, done = offset + len(segment), done + count
         if segments[0].ticker is None:
             return window_view(buffer, self.lookback, counts[0]), y
-        tickers = np.repeat([s.ticker for s in segments], counts)
-        return Windows(buffer, np.concatenate(starts), self.lookback, tickers), y
+        codes = np.repeat(np.arange(len(segments), dtype=np.int32), counts)  # (n_windows,)
+        names = np.array([s.ticker for s in segments], dtype=object)
+        return Windows(buffer, starts, self.lookback, names, codes), y
 
     def inverse_transform_target(
         self, y: np.ndarray, base: np.ndarray | None = None, ticker: object = None
@@ -334,6 +336,8 @@ class Windowizer:
                 )
             segments.append(_Segment(ticker, before.iloc[len(before) - self.lookback:]
                                      if len(before) > self.lookback else before, rows))
+        if not fitting:
+            self._check_seen([s.ticker for s in segments])
         return segments
 
     def _context_by_ticker(self, context: pd.DataFrame | None) -> dict:
@@ -349,8 +353,10 @@ class Windowizer:
             fitted = "a multi-ticker" if self.tickers_ is not None else "a single-series"
             raise DataError(f"this Windowizer was fitted on {fitted} frame; transform a frame "
                             f"of the same kind ('{TICKER_COLUMN}' column present or not).")
-        if multi and self.scaler_scope == "per_ticker":
-            unseen = sorted(set(part[TICKER_COLUMN].unique()) - set(self.tickers_))
+
+    def _check_seen(self, tickers: list[str | None]) -> None:
+        if self.tickers_ is not None and self.scaler_scope == "per_ticker":
+            unseen = sorted(set(tickers) - set(self.tickers_))
             if unseen:
                 raise DataError(
                     f"ticker(s) {unseen[:5]} were not in the training data, so they have no "

@@ -41,7 +41,9 @@ class Windows:
         values: ``(n_rows, n_features)`` scaled inputs of every series, back to back.
         starts: int64 ``(n_windows,)`` first row of each window in ``values``.
         lookback: Rows per window.
-        tickers: ``(n_windows,)`` ticker of each window.
+        tickers: ``(n_windows,)`` ticker of each window (built on access from
+            ``ticker_names`` and the int32 ``ticker_codes``, so a million windows
+            do not carry a million strings).
 
     Example:
         >>> import numpy as np
@@ -53,13 +55,24 @@ class Windows:
     ndim = 3
 
     def __init__(
-        self, values: np.ndarray, starts: np.ndarray, lookback: int, tickers: np.ndarray
+        self, values: np.ndarray, starts: np.ndarray, lookback: int, tickers: np.ndarray,
+        codes: np.ndarray | None = None,
     ) -> None:
         self.values = values
         self.starts = np.asarray(starts, dtype=np.int64)
         self.lookback = int(lookback)
-        self.tickers = np.asarray(tickers)
+        if codes is None:  # one name per window
+            names, codes = np.unique(np.asarray(tickers), return_inverse=True)
+        else:  # the distinct names, and each window's index into them
+            names = np.asarray(tickers)
+        self.ticker_names = names
+        self.ticker_codes = np.asarray(codes, dtype=np.int32)
         self._offsets = np.arange(self.lookback)
+
+    @property
+    def tickers(self) -> np.ndarray:
+        """The ticker of every window, ``(n_windows,)``."""
+        return self.ticker_names[self.ticker_codes]
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -90,5 +103,5 @@ class Windows:
         return gathered if dtype is None else gathered.astype(dtype, copy=False)
 
     def __repr__(self) -> str:
-        n_tickers = len(np.unique(self.tickers)) if len(self.tickers) else 0
+        n_tickers = len(self.ticker_names)
         return f"Windows(shape={self.shape}, tickers={n_tickers}, dtype={self.dtype})"
