@@ -46,7 +46,7 @@ def test_windowing_many_tickers_stays_within_twice_the_float32_input():
     frame.insert(0, "ticker", np.repeat([f"T{i:03d}" for i in range(tickers)], rows))
     float32_input = tickers * rows * len(columns) * 4
 
-    (X, y), peak = traced_peak(lambda: Windowizer(lookback=60, features=columns)
+    (X, _), peak = traced_peak(lambda: Windowizer(lookback=60, features=columns)
                                .fit_transform(frame))
 
     assert len(X) == tickers * (rows - 60)
