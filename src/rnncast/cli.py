@@ -178,7 +178,7 @@ def _backtest(args: argparse.Namespace) -> None:
     if args.cost_bps is not None:
         args.overrides.append(f"backtest.cost_bps={args.cost_bps}")
     result = runner.backtest(_config(args), out=args.out)
-    _print_summary(result.table, result.verdict)
+    _print_summary(result.table, result.verdict, "Walk-forward forecasts: model vs baselines")
     print(result.extra["trading"])
     print(f"report: {result.folder / 'report.html'}")
 
@@ -241,9 +241,10 @@ def _bench(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------ output
-def _print_summary(table: pd.DataFrame | None, verdict: str) -> None:
+def _print_summary(table: pd.DataFrame | None, verdict: str,
+                   title: str = "Test part: model vs baselines") -> None:
     if table is not None:
-        _print_table(table, "Test part: model vs baselines", SUMMARY_COLUMNS)
+        _print_table(table, title, SUMMARY_COLUMNS)
     print(f"verdict: {verdict}")
 
 
