@@ -39,3 +39,8 @@ def test_python_example_runs(tmp_path, monkeypatch):
                                   namespace["model"].predict(X_val))
     prices, val = namespace["prices"][:, 0], namespace["val"]["close"].to_numpy()
     assert np.all(np.abs(prices / val - 1) < 0.5)  # one epoch: price level, not accuracy
+
+    forecaster = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)[1]
+    exec(compile(forecaster.replace("epochs=20", "epochs=1"), "README.md", "exec"), namespace)
+    assert list(namespace["report"].to_frame().index)[:2] == ["model", "naive"]
+    assert namespace["report"].verdict.startswith("model ")
