@@ -208,3 +208,16 @@ def test_python_dash_m_is_the_cli():
     result = subprocess.run([sys.executable, "-m", "rnncast", "--version"],
                             capture_output=True, text=True, check=True)
     assert result.stdout.startswith("rnncast ")
+
+
+@pytest.mark.slow
+def test_run_on_a_multi_ticker_csv_picks_the_ticker(tmp_path, capsys):
+    from conftest import make_long
+
+    path = tmp_path / "long.csv"
+    make_long(("AAA", "BBB"), n=400).to_csv(path, index_label="date")
+    assert main(["run", "--csv", str(path), "--ticker", "BBB", "--out", str(tmp_path / "out"),
+                 *SMALL]) == 0
+    assert f"data: {path}, 400 rows" in capsys.readouterr().out
+    assert main(["run", "--csv", str(path), "--out", str(tmp_path / "out"), *SMALL]) == 2
+    assert "holds several tickers (AAA, BBB); choose one with --ticker" in capsys.readouterr().err

@@ -113,9 +113,9 @@ def _pipeline_options(sub: argparse.ArgumentParser, config: bool = True) -> None
 
 
 def _data_options(sub: argparse.ArgumentParser, ticker_default: str | None = None) -> None:
-    source = sub.add_mutually_exclusive_group()
-    source.add_argument("--ticker", default=ticker_default, help="sample ticker (data.ticker)")
-    source.add_argument("--csv", type=Path, help="price CSV file (data.csv)")
+    sub.add_argument("--ticker", default=ticker_default,
+                     help="sample ticker, or the one to pick from a multi-ticker CSV (data.ticker)")
+    sub.add_argument("--csv", type=Path, help="price CSV file (data.csv)")
 
 
 def _data_commands(commands: Any) -> None:
@@ -202,10 +202,10 @@ def _predict(args: argparse.Namespace) -> None:
     forecaster = rc.load(artifact)
     data = load_config(folder / "config.toml")["data"] if (folder / "config.toml").is_file() \
         else load_config()["data"]
+    if args.ticker:
+        data = {**data, "ticker": args.ticker, "csv": None}
     if args.csv:
         data = {**data, "csv": str(args.csv)}
-    elif args.ticker:
-        data = {**data, "ticker": args.ticker, "csv": None}
     frame, source = runner.load_data(data)
     forecast = forecaster.predict_next(frame, days=args.days, interval=args.interval)
     last = frame[forecaster.target].iloc[-1]
