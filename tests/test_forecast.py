@@ -198,3 +198,19 @@ def test_a_loaded_forecaster_needs_the_training_rows_to_evaluate(parts, tmp_path
     with pytest.raises(ConfigError, match="pass train="):
         loaded.evaluate(test, context=val)
     assert len(loaded.evaluate(test, context=val, train=train).to_frame()) == 6
+
+
+def test_the_report_keeps_what_it_scored_and_naive_is_always_there(parts):
+    *_, val, test = parts
+    fc = fitted(parts)
+    report = fc.evaluate(test, context=val, baselines=[rc.baselines.Drift(lookback=20)])
+    assert list(report.to_frame().index) == ["model", "drift", "naive"]
+    pd.testing.assert_frame_equal(report.forecasts["model"], fc.predict(test, context=val))
+    width = fc.conformal_width(0.9, 1)[0]
+    np.testing.assert_allclose(report.intervals["model"]["upper"]["step_1"],
+                               report.forecasts["model"]["step_1"] + width)
+    only_naive = fc.evaluate(test, context=val, baselines=[], interval=None)
+    assert list(only_naive.to_frame().index) == ["model", "naive"]
+    assert only_naive.intervals == {}
+    rescored = fc.score(test, report.forecasts, context=val)
+    pd.testing.assert_frame_equal(rescored.to_frame(), report.to_frame())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,12 +26,16 @@ class EvaluationReport:
             (``None`` without a ``"model"`` forecast).
         coverage: ``{name: {"step_k": share of actuals inside the interval}}``.
         horizon: Number of forecast steps.
+        forecasts: The forecast frames that were scored, by name.
+        intervals: The intervals whose coverage was measured, by name.
     """
 
     steps: pd.DataFrame
     lag: dict | None
     coverage: dict[str, dict[str, float]]
     horizon: int
+    forecasts: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    intervals: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Step-1 metrics, one row per forecast (index ``model``)."""

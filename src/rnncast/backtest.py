@@ -100,7 +100,7 @@ def walk_forward(estimator: Any, frame: pd.DataFrame, initial_train: int | float
         A :class:`BacktestResult`.
     """
     _check_frame(frame)
-    first = _initial_rows(initial_train, len(frame))
+    first = initial_rows(initial_train, len(frame))
     fit_kwargs = dict(fit_kwargs or {})
     if hasattr(estimator, "model_spec"):  # a Forecaster: quiet epochs inside folds
         fit_kwargs.setdefault("verbose", 0)
@@ -189,7 +189,8 @@ def _target(estimator: Any) -> str:
     return getattr(estimator, "target", "close")
 
 
-def _initial_rows(initial_train: int | float, rows: int) -> int:
+def initial_rows(initial_train: int | float, rows: int) -> int:
+    """Rows of the first training part: ``initial_train`` rows, or that fraction of ``rows``."""
     if isinstance(initial_train, float):
         if not 0 < initial_train < 1:
             raise ConfigError(f"initial_train={initial_train} as a fraction must be in (0, 1).")

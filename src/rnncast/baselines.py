@@ -390,6 +390,19 @@ def all_baselines(lookback: int, horizon: int, target: str = "close") -> list[Ba
             LinearAR(**common), ARIMA(**common)]
 
 
+def with_naive(baselines: list[Baseline], lookback: int, horizon: int,
+               target: str = "close") -> list[Baseline]:
+    """``baselines`` plus a :class:`Naive` when none is there: skill is measured against it.
+
+    Example:
+        >>> [b.name for b in with_naive([Drift(lookback=10)], lookback=10, horizon=1)]
+        ['drift', 'naive']
+    """
+    if any(b.name == "naive" for b in baselines):
+        return list(baselines)
+    return [*baselines, Naive(lookback=lookback, horizon=horizon, target=target)]
+
+
 # ------------------------------------------------------------------ helpers
 def _cut(windowizer: Windowizer, frame: pd.DataFrame, context: pd.DataFrame | None) -> _Cut:
     """Float64 windows aligned exactly as ``windowizer.transform(frame, context)``."""

@@ -387,7 +387,8 @@ def evaluate_forecasts(
         lag = lag_check(pd.Series(targets[:, 0], index=index),
                         pd.Series(frames[MODEL][:, 0], index=index), skill)
     shares = interval_coverage(intervals or {}, index, horizon, targets)
-    return EvaluationReport(pd.DataFrame(rows), lag, shares, horizon)
+    return EvaluationReport(pd.DataFrame(rows), lag, shares, horizon, forecasts=dict(forecasts),
+                            intervals=dict(intervals or {}))
 
 
 def _metrics(name: str, step: int, a: np.ndarray, f: np.ndarray, naive: np.ndarray,

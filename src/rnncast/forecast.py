@@ -302,10 +302,21 @@ class Forecaster:
         Returns:
             An :class:`rnncast.evaluate.EvaluationReport`.
         """
+        forecasts = self.forecasts(test, context, train, baselines)
+        return self.score(test, forecasts, context, train, interval)
+
+    def score(self, test: pd.DataFrame, forecasts: dict[str, pd.DataFrame],
+              context: pd.DataFrame | None = None, train: pd.DataFrame | None = None,
+              interval: float | None = 0.9) -> Any:
+        """Score forecasts already made for ``test`` (``"model"`` plus baselines, with ``"naive"``).
+
+        :meth:`evaluate` is ``score(test, forecasts(test, ...))``; call this
+        directly to reuse baseline forecasts across several models. The report
+        keeps the scored ``forecasts`` and the model's ``intervals``.
+        """
         from rnncast.evaluate import evaluate_forecasts
 
         train = self._training_rows(train)
-        forecasts = self.forecasts(test, context, train, baselines)
         intervals = None
         if interval is not None and self.residuals_ is not None:
             width = self.conformal_width(interval, self.horizon)
@@ -319,13 +330,16 @@ class Forecaster:
                   ) -> dict[str, pd.DataFrame]:
         """The model's and every baseline's forecasts for ``test``, keyed by name.
 
-        Baselines are fitted on ``train`` (default: the rows given to :meth:`fit`).
+        Baselines are fitted on ``train`` (default: the rows given to :meth:`fit`);
+        a naive forecast is always included, as skill is measured against it.
         """
-        from rnncast.baselines import all_baselines
+        from rnncast.baselines import all_baselines, with_naive
 
         train = self._training_rows(train)
         forecasts = {"model": self.predict(test, context)}
-        for baseline in baselines or all_baselines(self.lookback, self.horizon, self.target):
+        chosen = baselines if baselines is not None else all_baselines(
+            self.lookback, self.horizon, self.target)
+        for baseline in with_naive(chosen, self.lookback, self.horizon, self.target):
             forecasts[baseline.name] = baseline.fit(train).predict(test, context=context)
         return forecasts
 

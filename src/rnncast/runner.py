@@ -115,7 +115,9 @@ def run(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> R
     fc = build_forecaster(config)
     fc.fit(data.train, validation=data.val, **fit_kwargs(config))
     fitted_at = time.perf_counter()
-    report, forecasts = _evaluate(fc, data, config)
+    report = fc.evaluate(data.test, context=data.val, baselines=selected_baselines(config),
+                         interval=config["evaluation"]["interval"])
+    forecasts = report.forecasts
     evaluated_at = time.perf_counter()
     interval = config["evaluation"]["interval"]
     future = fc.predict_next(data.frame, days=_days(config, fc), interval=interval
@@ -146,23 +148,6 @@ def train_only(config: dict[str, Any], out: str | Path = "runs", say: Any = prin
         fc.save(folder / "forecaster")
         (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
     return RunResult(target.path)
-
-
-def _evaluate(fc: Forecaster, data: Prepared, config: dict[str, Any]):
-    interval = config["evaluation"]["interval"]
-    forecasts = fc.forecasts(data.test, context=data.val, baselines=selected_baselines(config))
-    if "naive" not in forecasts:
-        forecasts["naive"] = rc.baselines.Naive(fc.lookback, fc.horizon, fc.target).fit(
-            data.train).predict(data.test, context=data.val)
-    intervals = None
-    if interval is not None and fc.residuals_ is not None:
-        width = fc.conformal_width(interval, fc.horizon)
-        intervals = {"model": {"lower": forecasts["model"] - width,
-                               "upper": forecasts["model"] + width}}
-    report = rc.evaluate.evaluate_forecasts(data.test[fc.target], forecasts,
-                                            fc._base(data.test, data.val),
-                                            data.train[fc.target], intervals=intervals)
-    return report, forecasts
 
 
 def prediction_table(test: pd.DataFrame, forecasts: dict[str, pd.DataFrame],
@@ -199,11 +184,9 @@ def _write_report(folder: Path, config: dict[str, Any], data: Prepared, fc: Fore
 
     interval = config["evaluation"]["interval"]
     coverage = (report.coverage or {}).get("model", {}).get("step_1")
-    intervals = None
-    if interval is not None and fc.residuals_ is not None:
-        width = float(fc.conformal_width(interval, 1)[0])
-        intervals = pd.DataFrame({"lower": predictions["model"] - width,
-                                  "upper": predictions["model"] + width})
+    band = report.intervals.get("model")
+    intervals = None if band is None else pd.DataFrame(
+        {"lower": band["lower"]["step_1"], "upper": band["upper"]["step_1"]})
     run_info = {
         "name": config["name"], "created": datetime.now().isoformat(timespec="seconds"),
         "verdict": report.verdict, "metrics": report.to_frame(),
@@ -294,23 +277,15 @@ def backtest(config: dict[str, Any], out: str | Path = "runs", say: Any = print)
     say(f"data: {data.source}, {len(data.frame)} rows; {settings['folds']} folds")
     model = rc.backtest.walk_forward(fc, data.frame, validation=validation, fit_kwargs=kwargs,
                                      **common)
-    forecasts = {"model": model.forecasts}
-    for baseline in selected_baselines(config):
-        if baseline.name in ("naive", "drift", "linear_ar"):
-            forecasts[baseline.name] = rc.backtest.walk_forward(
-                baseline, data.frame, verbose=0, **common).forecasts
-    steps = {name: frame.drop(columns="fold") for name, frame in forecasts.items()}
-    if "naive" not in steps:
-        steps["naive"] = rc.backtest.walk_forward(rc.baselines.Naive(fc.lookback, fc.horizon,
-                                                                     fc.target),
-                                                  data.frame, verbose=0, **common).forecasts.drop(
-            columns="fold")
-    target = fc.target
-    first = math.floor(len(data.frame) * settings["initial_train"])
-    prices = data.frame[target]
-    base = pd.Series(prices.shift(1).reindex(steps["model"].index).to_numpy(),
-                     index=steps["model"].index)
-    report = rc.evaluate.evaluate_forecasts(prices, steps, base, prices.iloc[:first])
+    cheap = [b for b in selected_baselines(config) if b.name in ("naive", "drift", "linear_ar")]
+    steps = {"model": model.forecasts.drop(columns="fold")}
+    for baseline in rc.baselines.with_naive(cheap, fc.lookback, fc.horizon, fc.target):
+        steps[baseline.name] = rc.backtest.walk_forward(
+            baseline, data.frame, verbose=0, **common).forecasts.drop(columns="fold")
+    prices = data.frame[fc.target]
+    first = rc.backtest.initial_rows(settings["initial_train"], len(data.frame))
+    report = rc.evaluate.evaluate_forecasts(prices, steps, model.predictions["base"],
+                                            prices.iloc[:first])
     rule = {"rule": settings["rule"], "threshold": settings["threshold"],
             "cost_bps": settings["cost_bps"], "slippage_bps": settings["slippage_bps"]}
     benchmarks = {k: v for k, v in steps.items() if k in ("naive", "linear_ar")}
@@ -320,8 +295,7 @@ def backtest(config: dict[str, Any], out: str | Path = "runs", say: Any = print)
     with run_dir as folder:
         (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
         model.folds.to_csv(folder / "folds.csv", index=False)
-        predictions = pd.DataFrame({"actual": prices.reindex(steps["model"].index),
-                                    **{k: v["step_1"] for k, v in steps.items()}})
+        predictions = prediction_table(data.frame, steps, fc.target)
         predictions.to_csv(folder / "predictions.csv", index_label="date")
         equity = _equity_table(trading, prices, benchmarks, rule)
         equity.to_csv(folder / "equity.csv", index_label="date")
@@ -376,11 +350,11 @@ def compare(configs: list[dict[str, Any]], out: str | Path = "runs",
     say(f"data: {data.source}; {len(configs)} models on train {len(data.train)}, "
         f"val {len(data.val)}, test {len(data.test)}")
     rows, names = {}, _unique([c["name"] for c in configs])
+    lookback, horizon = first["forecast"]["lookback"], first["forecast"]["horizon"]
+    chosen = rc.baselines.with_naive(selected_baselines(first), lookback, horizon,
+                                     first["data"]["target"])
     baselines = {b.name: b.fit(data.train).predict(data.test, context=data.val)
-                 for b in selected_baselines(first)}  # fitted once, shared by every model
-    if "naive" not in baselines:
-        baselines["naive"] = rc.baselines.Naive(first["forecast"]["lookback"]).fit(
-            data.train).predict(data.test, context=data.val)
+                 for b in chosen}  # fitted once, shared by every model
     baseline_rows = None
     for number, (name, config) in enumerate(zip(names, configs, strict=True), start=1):
         begun = time.perf_counter()
@@ -389,9 +363,7 @@ def compare(configs: list[dict[str, Any]], out: str | Path = "runs",
         forecasts = {"model": fc.predict(data.test, context=data.val)}
         forecasts.update({k: v.loc[forecasts["model"].index, forecasts["model"].columns]
                           for k, v in baselines.items()})
-        table = rc.evaluate.evaluate_forecasts(data.test[fc.target], forecasts,
-                                               fc._base(data.test, data.val),
-                                               data.train[fc.target]).to_frame()
+        table = fc.score(data.test, forecasts, context=data.val, interval=None).to_frame()
         rows[name] = table.loc["model"]
         if baseline_rows is None:
             baseline_rows = table.drop(index="model")
