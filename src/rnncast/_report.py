@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
+
+from rnncast._json import json_safe
 
 ALPHA = 0.05  # significance level of the directional and DM tests
 MODEL = "model"
@@ -81,7 +82,7 @@ class EvaluationReport:
             lag = {"best_lag": self.lag["best_lag"],
                    "correlations": {str(k): v for k, v in self.lag["correlations"].items()},
                    "repeats_last_price": self.lag["repeats_last_price"]}
-        return _plain({
+        return json_safe({
             "horizon": self.horizon,
             "n": int(self.steps["n"].iloc[0]),
             "models": self.to_frame().to_dict(orient="index"),
@@ -137,16 +138,3 @@ def _direction(model: pd.Series) -> str:
 def _p(p: float) -> str:
     """``p=0.21``, ``p=0.004`` or ``p<0.001``."""
     return "p<0.001" if p < 0.001 else f"p={p:.3f}" if p < 0.01 else f"p={p:.2f}"
-
-
-def _plain(value: object) -> object:
-    """Recursively convert numpy scalars to Python and NaN/inf to ``None``."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

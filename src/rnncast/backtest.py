@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from rnncast._json import json_safe
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.trading import TradingResult, simulate_trading
 
@@ -50,10 +50,8 @@ class BacktestResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (NaN becomes ``None``)."""
-        folds = self.folds.astype(object).where(self.folds.notna(), None)
-        return {"metrics": {k: _plain(v) for k, v in self.metrics.items()},
-                "folds": [{k: _plain(v) for k, v in row.items()}
-                          for row in folds.to_dict(orient="records")]}
+        return json_safe({"metrics": self.metrics,
+                          "folds": self.folds.to_dict(orient="records")})
 
     def __str__(self) -> str:
         with pd.option_context("display.width", 120, "display.precision", 4):
@@ -216,14 +214,6 @@ def _check_frame(frame: pd.DataFrame) -> None:
         raise DataError("walk_forward takes a price frame indexed by date.")
     if "ticker" in frame.columns:
         raise DataError("walk_forward takes one series; select one ticker first.")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value if isinstance(value, int | str | type(None)) else str(value)
 
 
 class _FoldProgress:

@@ -8,7 +8,6 @@ run never leaves a half-written folder under its final name.
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import shutil
@@ -18,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 import rnncast as rc
+from rnncast._json import json_safe
 from rnncast.config import build_layer, dump_config
 from rnncast.forecast import Forecaster
 from rnncast.optimizers import OPTIMIZERS
@@ -168,7 +167,7 @@ def _days(config: dict[str, Any], fc: Forecaster) -> int:
 def _metrics_json(report: Any, config: dict[str, Any], data: Prepared, fc: Forecaster,
                   timings: dict[str, float]) -> dict[str, Any]:
     summary = report.to_dict()
-    return {"models": _clean(report.to_frame().to_dict(orient="index")),
+    return {"models": json_safe(report.to_frame().to_dict(orient="index")),
             "verdict": report.verdict, "per_step": summary.get("per_step"),
             "lag": summary.get("lag"), "coverage": summary.get("coverage"),
             "name": config["name"], "data": {"source": data.source, **fc.train_info_},
@@ -255,13 +254,6 @@ def _one_ticker(frame: pd.DataFrame, ticker: str, source: str) -> pd.DataFrame:
     return frame[frame["ticker"] == ticker].drop(columns="ticker")
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    return value
-
 
 # ------------------------------------------------------------------ backtest
 def backtest(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
@@ -299,11 +291,11 @@ def backtest(config: dict[str, Any], out: str | Path = "runs", say: Any = print)
         predictions.to_csv(folder / "predictions.csv", index_label="date")
         equity = _equity_table(trading, prices, benchmarks, rule)
         equity.to_csv(folder / "equity.csv", index_label="date")
-        metrics = {"models": _clean(report.to_frame().to_dict(orient="index")),
+        metrics = {"models": json_safe(report.to_frame().to_dict(orient="index")),
                    "verdict": report.verdict, "folds": model.to_dict()["folds"],
-                   "walk_forward": _clean(model.metrics), "trading": trading.to_dict(),
+                   "walk_forward": json_safe(model.metrics), "trading": trading.to_dict(),
                    "name": config["name"], "timings": timings}
-        (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str),
+        (folder / "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2),
                                              encoding="utf-8")
         _write_backtest_report(folder, config, data, report, predictions, model, trading,
                                equity, timings)
@@ -380,7 +372,7 @@ def compare(configs: list[dict[str, Any]], out: str | Path = "runs",
             (folder / f"{_slug(config['name'])}.toml").write_text(dump_config(config),
                                                                  encoding="utf-8")
         (folder / "metrics.json").write_text(json.dumps({
-            "models": _clean(board.drop(columns="rank").to_dict(orient="index")),
+            "models": json_safe(board.drop(columns="rank").to_dict(orient="index")),
             "ranking": list(board.index), "timings": {"total_s": time.perf_counter() - started},
         }, indent=2), encoding="utf-8")
         _write_leaderboard(folder, board, data)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rnncast._json import json_safe
 from rnncast.exceptions import ConfigError, DataError
 
 DISCLAIMER = (
@@ -95,14 +96,11 @@ class TradingResult:
                          "cost_bps": float(self.cost_bps),
                          "slippage_bps": float(self.slippage_bps),
                          "periods_per_year": float(self.periods_per_year)},
-            "stats": _json_dict(self.stats),
-            "comparison": {str(name): _json_dict(row) for name, row
-                           in self.comparison.to_dict(orient="index").items()},
-            "equity": _json_series(self.equity),
-            "returns": _json_series(self.returns),
-            "positions": _json_series(self.positions),
-            "signals": _json_series(self.signals),
-            "trades": [_json_dict(trade) for trade in self.trades.to_dict(orient="records")],
+            **json_safe({"stats": self.stats,
+                         "comparison": self.comparison.to_dict(orient="index"),
+                         "equity": self.equity, "returns": self.returns,
+                         "positions": self.positions, "signals": self.signals,
+                         "trades": self.trades.to_dict(orient="records")}),
         }
 
     def __str__(self) -> str:
@@ -385,22 +383,3 @@ def _trades(dates: pd.DatetimeIndex, positions: np.ndarray, costs: np.ndarray,
 # ------------------------------------------------------------------ output
 def _iso(date: pd.Timestamp) -> str:
     return pd.Timestamp(date).date().isoformat()
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return _iso(value)
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _json_dict(values: dict[str, Any]) -> dict[str, Any]:
-    return {str(key): _json_value(value) for key, value in values.items()}
-
-
-def _json_series(series: pd.Series) -> dict[str, Any]:
-    return {_iso(date): _json_value(value) for date, value in series.items()}
