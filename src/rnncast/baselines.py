@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from rnncast._checks import positive_int
 from rnncast.data.validation import TICKER_COLUMN, check_index
 from rnncast.data.windowizer import Windowizer
 from rnncast.exceptions import ConfigError, DataError, FitError, NotFittedError
@@ -222,8 +223,7 @@ class MovingAverage(Baseline):
     def __init__(self, lookback: int = 60, horizon: int = 1, target: str = "close",
                  window: int = 5) -> None:
         super().__init__(lookback, horizon, target)
-        if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-            raise ConfigError(f"window must be a positive integer, got {window!r}.")
+        window = positive_int(window, "window")
         if window > self.lookback:
             raise ConfigError(f"window={window} is longer than lookback={self.lookback}; "
                               "the average can only use the window's own prices.")

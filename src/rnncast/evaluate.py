@@ -37,6 +37,7 @@ from rnncast._alignment import (
     interval_coverage,
     targets_by_step,
 )
+from rnncast._checks import positive_int
 from rnncast._report import ALPHA, MODEL, NAIVE, EvaluationReport
 from rnncast.exceptions import ConfigError, DataError, ShapeError
 
@@ -255,8 +256,7 @@ def diebold_mariano(
 
     a, f, r = _arrays(actual=actual, forecast=forecast, reference=reference)
     n = len(a)
-    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise ConfigError(f"horizon must be a positive integer, got {horizon!r}.")
+    horizon = positive_int(horizon, "horizon")
     if not n > horizon:
         raise ShapeError(f"the DM test needs more observations than horizon={horizon}, got {n}.")
     if not power > 0:

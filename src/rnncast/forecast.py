@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rnncast import optimizers
+from rnncast._checks import positive_int
 from rnncast.data.calendar import next_trading_days
 from rnncast.data.validation import TICKER_COLUMN
 from rnncast.data.windowizer import Windowizer
@@ -219,7 +220,7 @@ class Forecaster:
         """
         self._check_fitted()
         _check_single(frame, "frame")
-        days = _positive(days, "days")
+        days = positive_int(days, "days")
         if self.strategy == "direct" and days > self.horizon:
             raise ConfigError(f"days={days} is more than horizon={self.horizon}; the direct "
                               "strategy forecasts at most horizon steps. Train with a larger "
@@ -440,9 +441,3 @@ def _check_coverage(coverage: float) -> float:
     if not 0 < coverage < 1:
         raise ConfigError(f"interval coverage must be in (0, 1), e.g. 0.9; got {coverage!r}.")
     return float(coverage)
-
-
-def _positive(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)

@@ -13,6 +13,7 @@ import torch
 from rnncast import losses, optimizers
 from rnncast import metrics as metrics_module
 from rnncast._batches import BatchSource, as_source, as_targets, check_finite
+from rnncast._checks import positive_int
 from rnncast._progress import resolve_verbose
 from rnncast.callbacks import Callback, CallbackList, History
 from rnncast.exceptions import ConfigError, FitError, ShapeError
@@ -109,7 +110,7 @@ class Trainer:
             [0, 1]
         """
         self._require_compiled("fit")
-        batch_size = _positive(32 if batch_size is None else batch_size, "batch_size")
+        batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size")
         if not 0 <= int(initial_epoch) <= int(epochs):
             raise ConfigError(f"need 0 <= initial_epoch <= epochs, got initial_epoch="
                               f"{initial_epoch}, epochs={epochs}.")
@@ -143,7 +144,7 @@ class Trainer:
         """
         self._require_compiled("evaluate")
         data, targets = self._prepare(x, y, "x", "y")
-        logs = _evaluate(self, data, targets, _positive(batch_size or 32, "batch_size"))
+        logs = _evaluate(self, data, targets, positive_int(batch_size or 32, "batch_size"))
         if resolve_verbose(verbose):
             from rnncast._progress import format_logs
 
@@ -227,12 +228,6 @@ class Trainer:
         from rnncast.io import load_weights
 
         load_weights(self, path)
-
-
-def _positive(value: Any, name: str) -> int:
-    if isinstance(value, bool) or int(value) != value or int(value) < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def _pair(validation_data: Any) -> tuple[Any, Any]:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from rnncast._checks import positive_int
 from rnncast._dates import to_timestamp
 from rnncast.exceptions import ConfigError
 
@@ -36,8 +37,7 @@ def next_trading_days(
         >>> [d.strftime("%a %d %b") for d in next_trading_days("2013-03-28", 2)]
         ['Mon 01 Apr', 'Tue 02 Apr']
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"n must be a positive integer number of days, got {n!r}.")
+    n = positive_int(n, "n", unit=" number of days")
     last = _as_date(last_date)
     end = last + pd.Timedelta(days=2 * n + 30)  # generous: never fewer than n sessions
     with _quiet():

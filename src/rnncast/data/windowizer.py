@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rnncast._checks import positive_int
 from rnncast.data.scalers import SCALERS, Scaler
 from rnncast.data.targets import check_transform, make_targets, to_price
 from rnncast.data.validation import TICKER_COLUMN, check_dates, check_index, iter_tickers
@@ -89,15 +90,12 @@ class Windowizer:
         target_transform: str = "price",
         scaler_scope: str = "per_ticker",
     ) -> None:
-        for name, value in (("lookback", lookback), ("horizon", horizon)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
         if scaler not in SCALERS:
             raise ConfigError(f"scaler={scaler!r} is not supported; use one of {SCALERS}.")
         if scaler_scope not in SCOPES:
             raise ConfigError(f"scaler_scope={scaler_scope!r} is not supported; use {SCOPES}.")
-        self.lookback = int(lookback)
-        self.horizon = int(horizon)
+        self.lookback = positive_int(lookback, "lookback")
+        self.horizon = positive_int(horizon, "horizon")
         self.features = features
         self.target = target
         self.scaler = scaler

@@ -11,9 +11,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnncast import activations, initializers
+from rnncast._checks import positive_int
 from rnncast.exceptions import ConfigError, ShapeError
 from rnncast.layers.base import Layer, Shape, assign, to_numpy
-from rnncast.layers.core import _positive_int
 
 PADDINGS = ("valid", "same", "causal")
 
@@ -56,10 +56,10 @@ class Conv1D(Layer):
                  kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
                  input_shape: Shape | None = None, name: str | None = None) -> None:
         super().__init__(name=name, input_shape=input_shape)
-        self.filters = _positive_int(filters, "filters")
-        self.kernel_size = _positive_int(_single(kernel_size), "kernel_size")
-        self.strides = _positive_int(_single(strides), "strides")
-        self.dilation_rate = _positive_int(_single(dilation_rate), "dilation_rate")
+        self.filters = positive_int(filters, "filters")
+        self.kernel_size = positive_int(_single(kernel_size), "kernel_size")
+        self.strides = positive_int(_single(strides), "strides")
+        self.dilation_rate = positive_int(_single(dilation_rate), "dilation_rate")
         self.padding = _check_padding(padding, PADDINGS)
         if self.padding == "causal" and self.strides != 1:
             raise ConfigError("padding='causal' needs strides=1 (as in Keras).")
@@ -151,8 +151,8 @@ class MaxPooling1D(Layer):
     def __init__(self, pool_size: int = 2, strides: int | None = None, padding: str = "valid",
                  name: str | None = None, input_shape: Shape | None = None) -> None:
         super().__init__(name=name, input_shape=input_shape)
-        self.pool_size = _positive_int(_single(pool_size), "pool_size")
-        self.strides = _positive_int(_single(strides), "strides") if strides else self.pool_size
+        self.pool_size = positive_int(_single(pool_size), "pool_size")
+        self.strides = positive_int(_single(strides), "strides") if strides else self.pool_size
         self.padding = _check_padding(padding, ("valid", "same"))
 
     def check_input_shape(self, input_shape: Shape) -> None:

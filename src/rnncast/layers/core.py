@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnncast import activations, initializers
+from rnncast._checks import positive_int
 from rnncast.exceptions import ConfigError, ShapeError
 from rnncast.layers.base import Layer, Shape, assign, to_numpy
 
@@ -44,7 +45,7 @@ class Dense(Layer):
                  kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
                  input_shape: Shape | None = None, name: str | None = None) -> None:
         super().__init__(name=name, input_shape=input_shape)
-        self.units = _positive_int(units, "units")
+        self.units = positive_int(units, "units")
         self.activation = activations.check(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.check(kernel_initializer)
@@ -136,9 +137,3 @@ class Flatten(Layer):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], -1)
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)

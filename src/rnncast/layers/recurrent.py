@@ -18,9 +18,9 @@ import torch
 from torch import nn
 
 from rnncast import activations, initializers
+from rnncast._checks import positive_int
 from rnncast.exceptions import ConfigError
 from rnncast.layers.base import Layer, Shape, assign, to_numpy
-from rnncast.layers.core import _positive_int
 
 
 class Recurrent(Layer):
@@ -47,7 +47,7 @@ class Recurrent(Layer):
         name: str | None = None,
     ) -> None:
         super().__init__(name=name, input_shape=input_shape)
-        self.units = _positive_int(units, "units")
+        self.units = positive_int(units, "units")
         self.activation = activations.check(activation)
         self.recurrent_activation = activations.check(recurrent_activation)
         self.use_bias = bool(use_bias)
