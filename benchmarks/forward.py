@@ -3,7 +3,8 @@
 Run: ``python benchmarks/forward.py [--repeats 300] [--batch 32]``
 
 Stack 1 of the Keras tutorials (LSTM(50, return_sequences=True) -> LSTM(50)
--> Dense(25, relu) -> Dense(1)) on a batch of ``batch x 60 x 1``, in
+-> Dense(25) -> Dense(1), the w1 model of ``rnncast bench``) on a batch of
+``batch x 60 x 1``, in
 inference mode. The reference is what a careful engineer writes by hand:
 ``nn.LSTM(num_layers=2, batch_first=True)`` and two ``nn.Linear``. The two
 are timed alternately in the same process so machine noise hits both; the
@@ -17,29 +18,18 @@ import statistics
 import time
 
 import torch
-from torch import nn
 
-from rnncast import Sequential
-from rnncast.layers import LSTM, Dense
-
-
-class PlainStack(nn.Module):
-    """The tutorial stack written directly with torch.nn."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(1, 50, num_layers=2, batch_first=True)
-        self.head = nn.Sequential(nn.Linear(50, 25), nn.ReLU(), nn.Linear(25, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, 60, 1)
-        """The forecast for each window."""
-        sequence, _ = self.lstm(x)  # (batch, 60, 50)
-        return self.head(sequence[:, -1])  # (batch, 1)
+from rnncast import Sequential, bench
 
 
 def rnncast_stack() -> Sequential:
-    return Sequential([LSTM(50, return_sequences=True, input_shape=(60, 1)), LSTM(50),
-                       Dense(25, activation="relu"), Dense(1)], seed=0)
+    """The tutorial stack in rnncast (the same model ``rnncast bench`` trains as w1)."""
+    return bench.rnncast_model(bench.W1)
+
+
+def plain_stack() -> torch.nn.Module:
+    """The same stack written directly with torch.nn (``rnncast.bench.Reference``)."""
+    return bench.Reference(bench.W1)
 
 
 def timed(call, x: torch.Tensor) -> float:
@@ -51,7 +41,7 @@ def timed(call, x: torch.Tensor) -> float:
 def compare(repeats: int = 300, batch: int = 32) -> dict[str, float]:
     """Median seconds per forward pass of both stacks and their ratio."""
     torch.manual_seed(0)
-    ours, plain = rnncast_stack().eval(), PlainStack().eval()
+    ours, plain = rnncast_stack().eval(), plain_stack().eval()
     x = torch.randn(batch, 60, 1)
     numpy_x = x.numpy()
     times: dict[str, list[float]] = {"rnncast": [], "rnncast_predict": [], "torch": []}

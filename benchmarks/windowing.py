@@ -14,15 +14,13 @@ from __future__ import annotations
 import argparse
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import rnncast as rc
+from rnncast import bench
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-HSMD = SHARED / "hsmd" / "hsmd_sp500_1990_2017.csv.gz"
 COLUMNS = ["open", "high", "low", "close", "volume"]
 
 
@@ -50,21 +48,13 @@ def synthetic(rows: int) -> None:
 
 
 def hsmd() -> None:
-    if not HSMD.exists():
-        print(f"hsmd: skipped ({HSMD} not found)")
+    result = bench.hsmd_windowing()
+    if result is None:
+        print("hsmd: skipped (../shared/data/hsmd not found)")
         return
-    started = time.perf_counter()
-    frame = rc.datasets.read_csv(HSMD, validate=False)
-    frame = rc.data.validate(frame, fill="drop")
-    read_seconds = time.perf_counter() - started
-    train = rc.data.chronological_split(frame).train
-    train = train.groupby("ticker").filter(lambda rows: len(rows) > 61)
-    win = rc.data.Windowizer(lookback=60, features=COLUMNS)
-    values_bytes = len(train) * len(COLUMNS) * 8
-    (X, _), seconds, peak = measure(lambda: win.fit_transform(train))
-    print(f"hsmd: read+validate {read_seconds:.1f} s; {train['ticker'].nunique()} tickers, "
-          f"{len(train):,} training rows -> {len(X):,} windows in {seconds:.2f} s, "
-          f"peak {peak / 1e6:.0f} MB = {peak / values_bytes:.2f} x the float64 input")
+    print(f"hsmd: {result['tickers']} tickers, {result['rows']:,} rows -> "
+          f"{result['windows']:,} windows in {result['seconds']:.2f} s, peak "
+          f"{result['peak_mb']:.0f} MB = {result['memory_vs_float32']:.2f} x the float32 input")
 
 
 def main() -> None:

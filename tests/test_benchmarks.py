@@ -23,7 +23,7 @@ def test_forward_benchmark_reports_times_and_ratios():
 
 def test_reference_stack_differs_only_by_torchs_second_lstm_bias():
     forward = load("forward")
-    ours, plain = forward.rnncast_stack(), forward.PlainStack()
+    ours, plain = forward.rnncast_stack(), forward.plain_stack()
     assert ours.count_params() == sum(p.numel() for p in plain.parameters()) - 2 * 200
 
 

@@ -45,9 +45,6 @@ from rnncast.layers import LSTM, Dense
 from rnncast.model import Sequential
 from rnncast.optimizers import Adam
 
-TARGETS = {"train_ratio": 1.05, "inference_ratio": 1 / 0.95, "memory_ratio": 1.25,
-           "import_s": 0.3}
-
 
 @dataclass(frozen=True)
 class Workload:

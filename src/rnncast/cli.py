@@ -145,7 +145,7 @@ def _config(args: argparse.Namespace, path: Path | None = None) -> dict[str, Any
 
     overrides = list(args.overrides)
     if args.ticker:
-        overrides.append(f'data.ticker="{args.ticker}"')
+        overrides.append(f"data.ticker={_quoted(args.ticker)}")
     if args.csv:
         overrides += [f"data.csv={_quoted(args.csv)}"]
     if args.seed is not None:
@@ -279,5 +279,5 @@ def _number(value: Any) -> str:
     return f"{value:.4g}"
 
 
-def _quoted(path: Path) -> str:
-    return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _quoted(value: Path | str) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import difflib
 import inspect
 import tomllib
@@ -98,8 +99,9 @@ SCHEMA: dict[str, Any] = {
 
 def default_config() -> dict[str, Any]:
     """Every key at its default value."""
-    return {key: ({k: _copy(f.default) for k, f in spec.items()} if isinstance(spec, dict)
-                  else _copy(spec.default)) for key, spec in SCHEMA.items()}
+    return {key: ({k: copy.deepcopy(f.default) for k, f in spec.items()}
+                  if isinstance(spec, dict) else copy.deepcopy(spec.default))
+            for key, spec in SCHEMA.items()}
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
@@ -292,11 +294,3 @@ def _toml(value: Any) -> str:
         return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()
                                 if v is not None) + " }"
     raise ConfigError(f"cannot write {value!r} to TOML.")
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    return value

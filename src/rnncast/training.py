@@ -80,10 +80,11 @@ def _train_epoch(model: Sequential, data: BatchSource, targets: torch.Tensor, ba
         if not math.isfinite(loss):
             _handle_divergence(model, last_good, callbacks, history, epoch, step, loss)
             return None
-        callbacks.call("on_train_batch_end", step, meter.logs())
-        progress.update(step + 1, meter.logs())
+        logs = meter.logs()  # once per batch, shared by the callbacks and the progress bar
+        callbacks.call("on_train_batch_end", step, logs)
+        progress.update(step + 1, logs)
         if interrupted.is_set() or model.stop_training:
-            return None if interrupted.is_set() else meter.logs()
+            return None if interrupted.is_set() else logs
     return meter.logs()
 
 
