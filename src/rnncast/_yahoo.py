@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import pandas as pd
 
 from rnncast._csvformats import describe_columns
 from rnncast._dates import to_timestamp
+from rnncast._files import atomic_file
 from rnncast.exceptions import ConfigError, DownloadError
 
 
@@ -124,14 +124,7 @@ def _single_level(raw: pd.DataFrame, symbol: str) -> pd.DataFrame:
 def write_cache(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` atomically (temporary file, then ``os.replace``)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-                frame.to_csv(stream, index_label="date")
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_file(path) as temporary:
+            frame.to_csv(temporary, index_label="date")
     except OSError as err:
         warnings.warn(f"could not write the download cache {path}: {err}", stacklevel=3)

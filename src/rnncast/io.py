@@ -30,6 +30,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from rnncast import losses, optimizers
+from rnncast._files import atomic_file, fsync
 from rnncast.exceptions import ArtifactError, RnncastError
 
 if TYPE_CHECKING:
@@ -148,16 +149,9 @@ def _model_from(folder: Path, config: dict[str, Any], compile: bool) -> Sequenti
 
 def save_weights(model: Sequential, path: str | os.PathLike[str]) -> Path:
     """Write the weights alone to one ``.safetensors`` file (temporary file, then rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex}")
-    try:
+    with atomic_file(path) as temporary:
         save_file(model_tensors(model), str(temporary))
-        _fsync(temporary)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return target
+    return Path(path)
 
 
 def load_weights(model: Sequential, path: str | os.PathLike[str]) -> None:
@@ -289,8 +283,8 @@ def write_folder_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     try:
         write(staging)
         for file in staging.iterdir():
-            _fsync(file)
-        _fsync(staging)
+            fsync(file)
+        fsync(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -305,7 +299,7 @@ def write_folder_atomically(path: Path, write: Callable[[Path], None]) -> Path:
         shutil.rmtree(retired, ignore_errors=True)
     else:
         os.rename(staging, path)
-    _fsync(path.parent)
+    fsync(path.parent)
     return path
 
 
@@ -331,16 +325,3 @@ def _clean_leftovers(path: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
     for stale in path.parent.glob(f".{path.name}.old-*"):
         shutil.rmtree(stale, ignore_errors=True)
-
-
-def _fsync(path: Path) -> None:
-    try:
-        descriptor = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

@@ -22,7 +22,6 @@ import html
 import math
 import numbers
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rnncast import plots
+from rnncast._files import atomic_file
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -204,9 +204,9 @@ def write_report(run: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path
             images[name] = plots.png_bytes(figure)
         finally:
             plots.close(figure)
-        _write_atomic(folder / "plots" / f"{name}.png", images[name])
+        _write_bytes(folder / "plots" / f"{name}.png", images[name])
     path = folder / "report.html"
-    _write_atomic(path, render_report(run, images).encode("utf-8"))
+    _write_bytes(path, render_report(run, images).encode("utf-8"))
     return path
 
 
@@ -607,17 +607,9 @@ def _figure_builders(run: Mapping[str, Any]) -> dict[str, Callable[[], Figure]]:
     return builders
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _write_bytes(path: Path, data: bytes) -> None:
+    with atomic_file(path) as temporary:
+        temporary.write_bytes(data)
 
 
 # -------------------------------------------------------------------- page
