@@ -92,3 +92,18 @@ def test_bad_arguments(frame):
         walk_forward(Naive(lookback=10), frame, window="sliding")
     with pytest.raises(DataError, match="one series"):
         walk_forward(Naive(lookback=10), frame.assign(ticker="IBM"))
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"refit_every": 0}, "refit_every must be >= 1, got 0"),
+    ({"step": 0}, "step must be >= 1 row, got 0"),
+    ({"max_folds": 0}, "max_folds must be >= 1, got 0"),
+])
+def test_fold_settings_are_checked(frame, kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        walk_forward(Naive(lookback=10), frame, initial_train=200, verbose=0, **kwargs)
+
+
+def test_frame_must_be_dated(frame):
+    with pytest.raises(DataError, match="walk_forward takes a price frame indexed by date"):
+        walk_forward(Naive(lookback=10), frame.reset_index())

@@ -221,3 +221,12 @@ def test_run_on_a_multi_ticker_csv_picks_the_ticker(tmp_path, capsys):
     assert f"data: {path}, 400 rows" in capsys.readouterr().out
     assert main(["run", "--csv", str(path), "--out", str(tmp_path / "out"), *SMALL]) == 2
     assert "holds several tickers (AAA, BBB); choose one with --ticker" in capsys.readouterr().err
+
+
+def test_missing_config_file_and_non_artifact_model_are_user_errors(tmp_path, capsys):
+    assert main(["run", "--config", str(tmp_path / "nope.toml"), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot read config {tmp_path / 'nope.toml'}" in err and "No such file" in err
+    (tmp_path / "empty").mkdir()
+    assert main(["predict", "--model", str(tmp_path / "empty")]) == 2
+    assert "is not an rnncast artifact" in capsys.readouterr().err

@@ -214,3 +214,24 @@ def test_the_report_keeps_what_it_scored_and_naive_is_always_there(parts):
     assert only_naive.intervals == {}
     rescored = fc.score(test, report.forecasts, context=val)
     pd.testing.assert_frame_equal(rescored.to_frame(), report.to_frame())
+
+
+def test_interval_errors_name_the_fix(parts):
+    frame, train, _, _ = parts
+    no_validation = Forecaster([LSTM(4), Dense(1)], lookback=20, seed=0).fit(
+        train, epochs=1, verbose=0)
+    with pytest.raises(NotFittedError, match="conformal intervals need validation residuals: "
+                                             "pass validation= to fit"):
+        no_validation.predict_next(frame, interval=0.9)
+    fc = fitted(parts, horizon=2)
+    with pytest.raises(ConfigError, match=r"interval coverage must be in \(0, 1\), e\.g\. 0\.9; "
+                                          r"got 90"):
+        fc.predict_next(frame, interval=90)
+    with pytest.raises(ConfigError, match="intervals are calibrated for 2 steps, not 3"):
+        fc.conformal_width(0.9, 3)
+    with pytest.raises(ConfigError, match="interval_method='bootstrap'"):
+        fc.predict_next(frame, interval=0.9, interval_method="bootstrap")
+    with pytest.raises(DataError, match="last_window takes one series"):
+        fc.windowizer.last_window(frame.assign(ticker="MSFT"))
+    with pytest.raises(DataError, match="the frame has 5 rows but one window needs lookback=20"):
+        fc.predict_next(frame.iloc[:5])

@@ -202,3 +202,10 @@ def test_reload_in_a_new_process_predicts_identically(tmp_path):
     subprocess.run([sys.executable, "-c", script, str(tmp_path / "m"), str(tmp_path / "x.npy"),
                     str(tmp_path / "out.npy")], check=True)
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), model.predict(x))
+
+
+def test_saving_an_unbuilt_model_says_how_to_build_it(tmp_path):
+    with pytest.raises(ArtifactError, match=r"cannot save a model that is not built yet: give the "
+                                            r"first layer input_shape, call build\(\)"):
+        rc.Sequential([LSTM(4), Dense(1)]).save(tmp_path / "m")
+    assert list(tmp_path.iterdir()) == []

@@ -181,3 +181,13 @@ def test_gradients_flow_to_every_trainable_weight():
     model = stack1(seed=1)
     model(torch.randn(4, 60, 1)).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_build_and_config_errors():
+    with pytest.raises(ShapeError, match=r"build takes the input shape with its batch axis, "
+                                         r"e\.g\. \(None, 60, 1\); got \(60,\)"):
+        Sequential([Dense(1)]).build((60,))
+    with pytest.raises(ConfigError, match="the model has no layers"):
+        Sequential().build((None, 60, 1))
+    with pytest.raises(ConfigError, match="a Sequential config is a dict with a 'layers' list"):
+        Sequential.from_config([Dense(1)])

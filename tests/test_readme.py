@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+import rnncast as rc
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
@@ -44,3 +46,4 @@ def test_python_example_runs(tmp_path, monkeypatch):
     exec(compile(forecaster.replace("epochs=20", "epochs=1"), "README.md", "exec"), namespace)
     assert list(namespace["report"].to_frame().index)[:2] == ["model", "naive"]
     assert namespace["report"].verdict.startswith("model ")
+    assert isinstance(namespace["fc"], rc.Forecaster) and namespace["fc"].train_info_["rows"] > 0

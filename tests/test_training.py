@@ -192,3 +192,15 @@ def test_stop_training_from_a_callback_is_honoured():
 
     history = model.fit(x, y, epochs=5, verbose=0, callbacks=[LambdaCallback(on_epoch_end=stop)])
     assert history.epoch == [0, 1]
+
+
+def test_more_fit_argument_errors():
+    x, y = sine_windows(20)
+    model = small_model()
+    with pytest.raises(ConfigError, match="need 0 <= initial_epoch <= epochs, got "
+                                          "initial_epoch=3, epochs=2"):
+        model.fit(x, y, epochs=2, initial_epoch=3)
+    with pytest.raises(ConfigError, match=r"validation_data must be a tuple \(x_val, y_val\)"):
+        model.fit(x, y, validation_data=x, verbose=0)
+    with pytest.raises(ConfigError, match="verbose must be 'auto', 0, 1 or 2, got 3"):
+        model.fit(x, y, verbose=3)
