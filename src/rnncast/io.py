@@ -21,7 +21,8 @@ import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,13 +64,12 @@ def _write_artifact(path: str | os.PathLike[str], config: dict[str, Any],
     tensors = model_tensors(model)
     optimizer_state = _optimizer_tensors(model)
 
-    def write(folder: Path) -> None:
+    with atomic_folder(path) as folder:
         save_file(tensors, str(folder / WEIGHTS))
         if optimizer_state:
             save_file(optimizer_state, str(folder / OPTIMIZER))
         (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-
-    return write_folder_atomically(Path(path), write)
+    return Path(path)
 
 
 def load_model(path: str | os.PathLike[str], compile: bool = True) -> Sequential:
@@ -267,13 +267,17 @@ def _restore_compile(model: Sequential, config: dict[str, Any], folder: Path) ->
 
 
 # ------------------------------------------------------------------ atomic folders
-def write_folder_atomically(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write a folder with ``write(temporary_folder)``, then swap it in with renames.
+@contextmanager
+def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a staging folder to fill; on success it takes the place of ``path``.
 
     The new folder is complete and synced before ``path`` is touched. The swap
     is two renames (old aside, new in place); if the process dies between them,
-    :func:`resolve_folder` completes the swap on the next load.
+    :func:`resolve_folder` completes the swap on the next load. An exception
+    (or Ctrl-C) while filling removes the staging folder and leaves ``path`` as
+    it was. An existing ``path`` is only replaced if it is an rnncast artifact.
     """
+    path = Path(path)
     path = path.resolve() if path.exists() else path.absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(path)
@@ -281,18 +285,17 @@ def write_folder_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     staging = path.with_name(f".{path.name}.tmp-{token}")
     staging.mkdir()
     try:
-        write(staging)
+        yield staging
         for file in staging.iterdir():
             fsync(file)
         fsync(staging)
+        if path.exists() and (not path.is_dir() or not (path / CONFIG).exists()):
+            raise ArtifactError(f"{path} exists and is not an rnncast artifact; refusing to "
+                                "replace it. Choose another path or remove it.")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if path.exists():
-        if not path.is_dir() or not (path / CONFIG).exists():
-            shutil.rmtree(staging, ignore_errors=True)
-            raise ArtifactError(f"{path} exists and is not an rnncast artifact; refusing to "
-                                "replace it. Choose another path or remove it.")
         retired = path.with_name(f".{path.name}.old-{token}")
         os.rename(path, retired)
         os.rename(staging, path)
@@ -300,7 +303,6 @@ def write_folder_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     else:
         os.rename(staging, path)
     fsync(path.parent)
-    return path
 
 
 def resolve_folder(path: Path) -> Path:

@@ -8,9 +8,7 @@ run never leaves a half-written folder under its final name.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +21,7 @@ import rnncast as rc
 from rnncast._json import json_safe
 from rnncast.config import build_layer, dump_config
 from rnncast.forecast import Forecaster
+from rnncast.io import atomic_folder
 from rnncast.optimizers import OPTIMIZERS
 
 
@@ -122,8 +121,8 @@ def run(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> R
     future = fc.predict_next(data.frame, days=_days(config, fc), interval=interval
                              if fc.residuals_ is not None else None)
     timings = {"fit_s": fitted_at - started, "evaluate_s": evaluated_at - fitted_at}
-    target = RunFolder(out, config["name"])
-    with target as folder:
+    target = new_run_path(out, config["name"])
+    with atomic_folder(target) as folder:
         fc.save(folder / "forecaster")
         (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
         predictions = prediction_table(data.test, forecasts, config["data"]["target"])
@@ -133,7 +132,7 @@ def run(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> R
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
         timings["total_s"] = time.perf_counter() - started
         _write_report(folder, config, data, fc, report, predictions, future, timings)
-    return RunResult(target.path, report.verdict, report.to_frame(), future)
+    return RunResult(target, report.verdict, report.to_frame(), future)
 
 
 def train_only(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
@@ -142,11 +141,11 @@ def train_only(config: dict[str, Any], out: str | Path = "runs", say: Any = prin
     say(f"data: {data.source}, train {len(data.train)} rows, val {len(data.val)}")
     fc = build_forecaster(config)
     fc.fit(data.train, validation=data.val, **fit_kwargs(config))
-    target = RunFolder(out, config["name"])
-    with target as folder:
+    target = new_run_path(out, config["name"])
+    with atomic_folder(target) as folder:
         fc.save(folder / "forecaster")
         (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
-    return RunResult(target.path)
+    return RunResult(target)
 
 
 def prediction_table(test: pd.DataFrame, forecasts: dict[str, pd.DataFrame],
@@ -211,33 +210,19 @@ def metadata(config: dict[str, Any], data: Prepared, fc: Forecaster | None,
 
 
 # ------------------------------------------------------------------ folders
-class RunFolder:
-    """``<out>/<YYYYmmdd-HHMMSS>-<name>/``, assembled under a hidden name, renamed when done.
+def new_run_path(out: str | Path, name: str) -> Path:
+    """``<out>/<YYYYmmdd-HHMMSS>-<name>``, with a ``-2``, ``-3`` ... suffix if taken.
 
-    Use as a context manager and write into ``.staging``; on success the
-    folder appears as ``.path`` (an interrupted run leaves nothing behind).
+    Pipelines fill it through :func:`rnncast.io.atomic_folder`, so it appears
+    only when complete (an interrupted run leaves nothing behind).
     """
-
-    def __init__(self, out: str | Path, name: str) -> None:
-        parent = Path(out)
-        parent.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        self.path = parent / f"{stamp}-{_slug(name)}"
-        suffix = 2
-        while self.path.exists():
-            self.path = parent / f"{stamp}-{_slug(name)}-{suffix}"
-            suffix += 1
-        self.staging = parent / f".{self.path.name}.partial"
-
-    def __enter__(self) -> Path:
-        self.staging.mkdir()
-        return self.staging
-
-    def __exit__(self, kind: type | None, error: BaseException | None, trace: Any) -> None:
-        if kind is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)
-            return
-        os.rename(self.staging, self.path)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(out) / f"{stamp}-{_slug(name)}"
+    suffix = 2
+    while path.exists():
+        path = Path(out) / f"{stamp}-{_slug(name)}-{suffix}"
+        suffix += 1
+    return path
 
 
 def _slug(name: str) -> str:
@@ -283,8 +268,8 @@ def backtest(config: dict[str, Any], out: str | Path = "runs", say: Any = print)
     benchmarks = {k: v for k, v in steps.items() if k in ("naive", "linear_ar")}
     trading = rc.backtest.simulate_trading(prices, steps["model"], benchmarks=benchmarks, **rule)
     timings = {"backtest_s": time.perf_counter() - started}
-    run_dir = RunFolder(out, f"{config['name']}-backtest")
-    with run_dir as folder:
+    run_dir = new_run_path(out, f"{config['name']}-backtest")
+    with atomic_folder(run_dir) as folder:
         (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
         model.folds.to_csv(folder / "folds.csv", index=False)
         predictions = prediction_table(data.frame, steps, fc.target)
@@ -299,7 +284,7 @@ def backtest(config: dict[str, Any], out: str | Path = "runs", say: Any = print)
                                              encoding="utf-8")
         _write_backtest_report(folder, config, data, report, predictions, model, trading,
                                equity, timings)
-    return RunResult(run_dir.path, report.verdict, report.to_frame(),
+    return RunResult(run_dir, report.verdict, report.to_frame(),
                      extra={"trading": trading, "folds": model.folds})
 
 
@@ -365,8 +350,8 @@ def compare(configs: list[dict[str, Any]], out: str | Path = "runs",
     board = pd.concat([pd.DataFrame(rows).T, baseline_rows]).sort_values("mase")
     board.insert(0, "rank", range(1, len(board) + 1))
     board.index.name = "model"
-    run_dir = RunFolder(out, "compare")
-    with run_dir as folder:
+    run_dir = new_run_path(out, "compare")
+    with atomic_folder(run_dir) as folder:
         board.to_csv(folder / "leaderboard.csv")
         for config in configs:
             (folder / f"{_slug(config['name'])}.toml").write_text(dump_config(config),
@@ -376,7 +361,7 @@ def compare(configs: list[dict[str, Any]], out: str | Path = "runs",
             "ranking": list(board.index), "timings": {"total_s": time.perf_counter() - started},
         }, indent=2), encoding="utf-8")
         _write_leaderboard(folder, board, data)
-    return RunResult(run_dir.path, table=board)
+    return RunResult(run_dir, table=board)
 
 
 def _write_leaderboard(folder: Path, board: pd.DataFrame, data: Prepared) -> None:
