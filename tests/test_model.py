@@ -191,3 +191,19 @@ def test_build_and_config_errors():
         Sequential().build((None, 60, 1))
     with pytest.raises(ConfigError, match="a Sequential config is a dict with a 'layers' list"):
         Sequential.from_config([Dense(1)])
+
+
+def test_predict_with_dropout_on_is_monte_carlo_dropout():
+    from rnncast.layers import BatchNormalization
+
+    model = Sequential([LSTM(8, return_sequences=True, input_shape=(12, 2)),
+                        BatchNormalization(), Dropout(0.5), LSTM(8), Dense(1)], seed=3)
+    assert [layer.name for layer in model.dropout_layers()] == ["dropout"]
+    x = np.random.default_rng(0).normal(size=(16, 12, 2)).astype(np.float32)
+    moving = model.layers[1].moving_mean.clone()
+    torch.manual_seed(0)
+    draws = [model.predict(x, dropout=True) for _ in range(2)]
+    assert not np.array_equal(draws[0], draws[1])  # a new mask each call
+    assert torch.equal(model.layers[1].moving_mean, moving)  # BatchNormalization stays in inference
+    np.testing.assert_array_equal(model.predict(x), model.predict(x))
+    assert model.training

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from typing import Any
@@ -275,14 +276,12 @@ class Forecaster:
 
     def _mc_dropout(self, X: np.ndarray, base: np.ndarray, days: int, samples: int) -> np.ndarray:
         """``samples`` forecasts with dropout active (Gal & Ghahramani 2016)."""
-        droppers = [m for m in self.model_.modules() if isinstance(m, Layer)
-                    and (getattr(m, "rate", 0) > 0 or getattr(m, "dropout", 0) > 0)]
-        if not droppers:
+        if not self.model_.dropout_layers():
             raise ConfigError("interval_method='mc_dropout' needs dropout in the model "
                               "(a Dropout layer or LSTM(dropout=...)); use 'conformal'.")
         repeated = np.repeat(X, samples, axis=0)  # (samples, lookback, F)
         return self._forecast(repeated, np.repeat(base, samples), days,
-                              predict=_with_dropout(self.model_, droppers))
+                              predict=functools.partial(self.model_.predict, dropout=True))
 
     # ------------------------------------------------------------- evaluate
     def evaluate(self, test: pd.DataFrame, context: pd.DataFrame | None = None,
@@ -407,23 +406,6 @@ def fingerprint(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
     digest.update(frame[list(dict.fromkeys(columns))].to_numpy(np.float64).tobytes())
     return {"start": str(frame.index[0].date()), "end": str(frame.index[-1].date()),
             "rows": len(frame), "sha256": digest.hexdigest()}
-
-
-def _with_dropout(model: Sequential, droppers: list) -> Any:
-    """A ``predict`` that runs with only the dropout layers in training mode."""
-    import torch
-
-    def predict(x: np.ndarray, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
-        model.eval()
-        for layer in droppers:
-            layer.train(True)
-        try:
-            with torch.no_grad():
-                return torch.cat([model(torch.from_numpy(np.ascontiguousarray(
-                    x[i:i + 1024], dtype=np.float32))) for i in range(0, len(x), 1024)]).numpy()
-        finally:
-            model.eval()
-    return predict
 
 
 def _as_frame(prices: np.ndarray, dates: pd.Index) -> pd.DataFrame:

@@ -159,13 +159,17 @@ class Sequential(Trainer, nn.Module):
             x = layer(x)
         return x
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = 0) -> np.ndarray:
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = 0,
+                *, dropout: bool = False) -> np.ndarray:
         """Outputs for ``x`` as a float32 numpy array, in inference mode, batch by batch.
 
         Args:
             x: ``(n, timesteps, features)`` array (or a ``rnncast.data.Windows``).
             batch_size: Samples per forward pass (default 32, as in Keras).
             verbose: Accepted for Keras compatibility; prediction prints nothing.
+            dropout: Keep dropout active (Monte-Carlo dropout, like Keras's
+                ``model(x, training=True)`` for the dropout layers only;
+                BatchNormalization still uses its moving statistics).
 
         Returns:
             ``(n, ...)`` float32 array, e.g. ``(n, 1)`` for a final ``Dense(1)``.
@@ -176,6 +180,8 @@ class Sequential(Trainer, nn.Module):
             raise ConfigError(f"batch_size must be positive, got {batch_size}.")
         was_training = self.training
         self.eval()
+        for layer in self.dropout_layers() if dropout else []:
+            layer.train(True)
         try:
             with torch.inference_mode():
                 outputs = [self(_batch(x, start, batch_size))
@@ -185,6 +191,12 @@ class Sequential(Trainer, nn.Module):
         if not outputs:
             return np.zeros((0, *self.output_shape[1:]), dtype=np.float32)
         return torch.cat(outputs).numpy()
+
+    def dropout_layers(self) -> list[Layer]:
+        """Layers that drop inputs while training (Dropout, or LSTM/GRU with ``dropout``)."""
+        return [m for m in self.modules() if isinstance(m, Layer)
+                and (getattr(m, "rate", 0) > 0 or getattr(m, "dropout", 0) > 0
+                     or getattr(m, "recurrent_dropout", 0) > 0)]
 
     def _check_input(self, shape: tuple[int, ...] | None, kind: str = "input") -> None:
         if shape is None or len(shape) < 2:
