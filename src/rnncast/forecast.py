@@ -109,6 +109,7 @@ class Forecaster:
             fit_kwargs.setdefault("validation_data", self.windowizer.transform(
                 validation, context=train))
         self.history_ = self.model_.fit(X, y, **fit_kwargs)
+        self.model_.eval()  # a fitted forecaster is for inference
         self.train_info_ = fingerprint(train, [*self.features, self.target])
         self.train_scale_ = float(np.mean(np.abs(np.diff(train[self.target].to_numpy()))))
         self.residuals_ = None
