@@ -19,7 +19,8 @@ import time
 
 import torch
 
-from rnncast import Sequential, bench
+from rnncast import Sequential
+from rnncast.cli import bench
 
 
 def rnncast_stack() -> Sequential:
@@ -28,7 +29,7 @@ def rnncast_stack() -> Sequential:
 
 
 def plain_stack() -> torch.nn.Module:
-    """The same stack written directly with torch.nn (``rnncast.bench.Reference``)."""
+    """The same stack written directly with torch.nn (``rnncast.cli.bench.Reference``)."""
     return bench.Reference(bench.W1)
 
 
@@ -65,12 +66,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
     result = compare(args.repeats, args.batch)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"batch {args.batch} x 60 x 1, median of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"batch {args.batch} x 60 x 1, median of {args.repeats}"
+    )
     print(f"plain PyTorch      {result['torch'] * 1e3:8.3f} ms")
     print(f"rnncast model(x)   {result['rnncast'] * 1e3:8.3f} ms   ratio {result['ratio']:.3f}")
-    print(f"rnncast predict(x) {result['rnncast_predict'] * 1e3:8.3f} ms   "
-          f"ratio {result['ratio_predict']:.3f} (numpy in and out)")
+    print(
+        f"rnncast predict(x) {result['rnncast_predict'] * 1e3:8.3f} ms   "
+        f"ratio {result['ratio_predict']:.3f} (numpy in and out)"
+    )
 
 
 if __name__ == "__main__":

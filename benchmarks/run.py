@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/run.py`` writes ``docs/benchmarks.md`` and
 ``benchmarks/results.json``; ``--quick`` is the seconds-long smoke version.
-See :mod:`rnncast.bench` for the workloads and the reference implementation.
+See :mod:`rnncast.cli.bench` for the workloads and the reference implementation.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rnncast import bench
+from rnncast.cli import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,9 +19,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    bench.main(quick=args.quick, markdown_path=None if args.quick else str(
-        ROOT / "docs" / "benchmarks.md"), json_path=None if args.quick else str(
-        ROOT / "benchmarks" / "results.json"))
+    bench.main(
+        quick=args.quick,
+        markdown_path=None if args.quick else str(ROOT / "docs" / "benchmarks.md"),
+        json_path=None if args.quick else str(ROOT / "benchmarks" / "results.json"),
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 import rnncast as rc
-from rnncast import bench
+from rnncast.cli import bench
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
 
@@ -38,13 +38,18 @@ def measure(call):
 def synthetic(rows: int) -> None:
     rng = np.random.default_rng(0)
     values = np.exp(rng.normal(0, 0.01, (rows, len(COLUMNS))).cumsum(axis=0))
-    frame = pd.DataFrame(values, columns=COLUMNS,
-                         index=pd.date_range("1800-01-01", periods=rows, freq="D", name="date"))
+    frame = pd.DataFrame(
+        values,
+        columns=COLUMNS,
+        index=pd.date_range("1800-01-01", periods=rows, freq="D", name="date"),
+    )
     win = rc.data.Windowizer(lookback=60, features=COLUMNS)
     (X, _), seconds, peak = measure(lambda: win.fit_transform(frame))
-    print(f"synthetic {rows:,} x {len(COLUMNS)}: {seconds:.2f} s, peak {peak / 1e6:.0f} MB = "
-          f"{peak / values.nbytes:.2f} x input ({values.nbytes / 1e6:.0f} MB); "
-          f"materialised windows would be {X.nbytes / 1e6:,.0f} MB")
+    print(
+        f"synthetic {rows:,} x {len(COLUMNS)}: {seconds:.2f} s, peak {peak / 1e6:.0f} MB = "
+        f"{peak / values.nbytes:.2f} x input ({values.nbytes / 1e6:.0f} MB); "
+        f"materialised windows would be {X.nbytes / 1e6:,.0f} MB"
+    )
 
 
 def hsmd() -> None:
@@ -52,9 +57,11 @@ def hsmd() -> None:
     if result is None:
         print("hsmd: skipped (../shared/data/hsmd not found)")
         return
-    print(f"hsmd: {result['tickers']} tickers, {result['rows']:,} rows -> "
-          f"{result['windows']:,} windows in {result['seconds']:.2f} s, peak "
-          f"{result['peak_mb']:.0f} MB = {result['memory_vs_float32']:.2f} x the float32 input")
+    print(
+        f"hsmd: {result['tickers']} tickers, {result['rows']:,} rows -> "
+        f"{result['windows']:,} windows in {result['seconds']:.2f} s, peak "
+        f"{result['peak_mb']:.0f} MB = {result['memory_vs_float32']:.2f} x the float32 input"
+    )
 
 
 def main() -> None:

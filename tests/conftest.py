@@ -13,14 +13,22 @@ import rnncast as rc
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def make_prices(n: int = 300, seed: int = 0, start: str = "2020-01-01",
-                columns: tuple[str, ...] = ("close", "volume")) -> pd.DataFrame:
+def make_prices(
+    n: int = 300,
+    seed: int = 0,
+    start: str = "2020-01-01",
+    columns: tuple[str, ...] = ("close", "volume"),
+) -> pd.DataFrame:
     """A seeded geometric random walk on business days (positive prices)."""
     rng = np.random.default_rng(seed)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, n)))
-    data = {"open": close * (1 + rng.normal(0, 0.005, n)), "close": close,
-            "high": close * 1.01, "low": close * 0.99,
-            "volume": rng.integers(1_000, 10_000, n).astype(float)}
+    data = {
+        "open": close * (1 + rng.normal(0, 0.005, n)),
+        "close": close,
+        "high": close * 1.01,
+        "low": close * 0.99,
+        "volume": rng.integers(1_000, 10_000, n).astype(float),
+    }
     index = pd.bdate_range(start, periods=n, name="date")
     return pd.DataFrame({c: data[c] for c in columns}, index=index)
 

@@ -28,6 +28,10 @@ def test_reference_stack_differs_only_by_torchs_second_lstm_bias():
 
 
 def test_windowing_benchmark_smoke():
-    result = subprocess.run([sys.executable, str(BENCHMARKS / "windowing.py"), "--smoke"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "windowing.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.startswith("synthetic 10,000 x 5:") and "x input" in result.stdout

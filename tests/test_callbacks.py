@@ -16,7 +16,7 @@ from rnncast.callbacks import (
 from rnncast.exceptions import ConfigError
 from rnncast.layers import LSTM, Dense
 from rnncast.optimizers import SGD, Adam
-from rnncast.schedules import ExponentialDecay
+from rnncast.optimizers.schedules import ExponentialDecay
 
 
 class FakeModel:
@@ -61,8 +61,9 @@ def test_early_stopping_min_delta_and_restore_best_weights():
 
 
 def test_early_stopping_mode_max_start_from_epoch_and_baseline():
-    ran, _ = drive(EarlyStopping(monitor="score", mode="max", patience=1), [1, 2, 1.5, 3],
-                   monitor="score")
+    ran, _ = drive(
+        EarlyStopping(monitor="score", mode="max", patience=1), [1, 2, 1.5, 3], monitor="score"
+    )
     assert ran == [0, 1, 2]
     ran, _ = drive(EarlyStopping(patience=0, start_from_epoch=3), [1, 2, 3, 4, 5])
     assert ran == [0, 1, 2, 3, 4]  # watching starts at epoch 3, patience 0 stops at epoch 4
@@ -102,8 +103,7 @@ def fitted(tmp_path, callbacks, epochs=3):
     y = x[:, -1]
     model = Sequential([LSTM(4, input_shape=(6, 1)), Dense(1)], seed=0)
     model.compile(optimizer="adam", loss="mse")
-    history = model.fit(x, y, epochs=epochs, verbose=0, validation_split=0.25,
-                        callbacks=callbacks)
+    history = model.fit(x, y, epochs=epochs, verbose=0, validation_split=0.25, callbacks=callbacks)
     return model, history
 
 
@@ -111,16 +111,18 @@ def test_model_checkpoint_every_epoch_and_best_only(tmp_path):
     pattern = str(tmp_path / "every-{epoch:02d}-{val_loss:.4f}")
     _, history = fitted(tmp_path, [ModelCheckpoint(pattern)])
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == [f"every-{e + 1:02d}-{v:.4f}" for e, v in
-                     enumerate(history.history["val_loss"])]
+    assert names == [
+        f"every-{e + 1:02d}-{v:.4f}" for e, v in enumerate(history.history["val_loss"])
+    ]
     model, _ = fitted(tmp_path, [ModelCheckpoint(tmp_path / "best", save_best_only=True)], 4)
     saved = rc.load_model(tmp_path / "best")
     assert saved.get_config() == model.get_config()
 
 
 def test_model_checkpoint_weights_only_and_bad_pattern(tmp_path):
-    model, _ = fitted(tmp_path, [ModelCheckpoint(tmp_path / "w.safetensors",
-                                                 save_weights_only=True)], 1)
+    model, _ = fitted(
+        tmp_path, [ModelCheckpoint(tmp_path / "w.safetensors", save_weights_only=True)], 1
+    )
     clone = Sequential([LSTM(4, input_shape=(6, 1)), Dense(1)])
     clone.load_weights(tmp_path / "w.safetensors")
     x = np.ones((2, 6, 1), np.float32)
@@ -161,8 +163,13 @@ def test_hooks_run_in_keras_order(tmp_path):
             events.append("train_end")
 
     fitted(tmp_path, [Recorder()], 1)
-    assert events == ["train_begin", "epoch_begin 0", "batch 0 loss=True",
-                      "epoch_end 0 ['loss', 'val_loss']", "train_end"]
+    assert events == [
+        "train_begin",
+        "epoch_begin 0",
+        "batch 0 loss=True",
+        "epoch_end 0 ['loss', 'val_loss']",
+        "train_end",
+    ]
 
 
 def test_lambda_callback_and_bad_callbacks(tmp_path):

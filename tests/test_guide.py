@@ -56,11 +56,12 @@ def parse(text: str) -> list[Block]:
     for previous, fence in zip([None, *fences], fences, strict=False):
         language, body = fence.group(1), fence.group(2)
         line = text.count("\n", 0, fence.start()) + 2  # first line inside the fence
-        gap = text[previous.end() if previous else 0:fence.start()]
+        gap = text[previous.end() if previous else 0 : fence.start()]
         if language == "text" and OUTPUT_LABEL.match(gap):
             if previous is None or previous.group(1) != "python":
-                raise AssertionError(f"docs/guide.md line {line}: an Output block must follow "
-                                     "a python block")
+                raise AssertionError(
+                    f"docs/guide.md line {line}: an Output block must follow a python block"
+                )
             blocks[-1].expected = body
         elif language == "python":
             blocks.append(Block(line, body, None))
@@ -79,7 +80,8 @@ def _matches(expected: str, got: str) -> bool:
     if want == have:
         return True
     return "..." in want and doctest.OutputChecker().check_output(
-        want + "\n", have + "\n", doctest.ELLIPSIS)
+        want + "\n", have + "\n", doctest.ELLIPSIS
+    )
 
 
 @dataclass
@@ -125,8 +127,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         random.setstate(states[0])
         np.random.set_state(states[1])  # noqa: NPY002
         torch.set_rng_state(states[2])
-    return Run(outputs, error, namespace, time.perf_counter() - wall,
-               time.process_time() - cpu)
+    return Run(outputs, error, namespace, time.perf_counter() - wall, time.process_time() - cpu)
 
 
 def test_guide_has_checked_examples():
@@ -134,7 +135,8 @@ def test_guide_has_checked_examples():
     checked = [b for b in BLOCKS if b.expected is not None and not b.varies]
     assert len(checked) >= 15, "most examples should show output that the test compares"
     assert all(b.expected is not None for b in BLOCKS if b.varies), (
-        f"a '{VARIES}' block should show an example of its output")
+        f"a '{VARIES}' block should show an example of its output"
+    )
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
@@ -145,14 +147,15 @@ def test_block(run: Run, block: Block):
         pytest.fail(f"docs/guide.md line {block.line} raised:\n{run.error[1]}")
     got = run.outputs[block.line]
     if block.expected is None:
-        assert not got.strip(), (f"docs/guide.md line {block.line} prints output the guide "
-                                 f"does not show:\n{got}")
+        assert not got.strip(), (
+            f"docs/guide.md line {block.line} prints output the guide does not show:\n{got}"
+        )
     elif block.varies:
         assert got.strip(), f"docs/guide.md line {block.line} should print something"
     else:
         assert _matches(block.expected, got), (
-            f"docs/guide.md line {block.line} printed\n{got}\nbut the guide shows\n"
-            f"{block.expected}")
+            f"docs/guide.md line {block.line} printed\n{got}\nbut the guide shows\n{block.expected}"
+        )
 
 
 def test_guide_objects_have_the_expected_structure(run: Run):
@@ -165,17 +168,29 @@ def test_guide_objects_have_the_expected_structure(run: Run):
     assert all(np.isfinite(ns["history"].history["val_loss"]))
     report = ns["report"]
     table = report.to_frame()
-    assert table.index.tolist() == ["model", "naive", "drift", "moving_average", "linear_ar",
-                                    "arima"]
-    for column in ("mase", "theils_u", "skill_vs_naive_pct", "directional_accuracy",
-                   "directional_p_value", "dm_p_value"):
+    assert table.index.tolist() == [
+        "model",
+        "naive",
+        "drift",
+        "moving_average",
+        "linear_ar",
+        "arima",
+    ]
+    for column in (
+        "mase",
+        "theils_u",
+        "skill_vs_naive_pct",
+        "directional_accuracy",
+        "directional_p_value",
+        "dm_p_value",
+    ):
         assert column in table.columns
-    assert np.isfinite(table.loc["model", ["mase", "theils_u", "dm_p_value"]].astype(
-        float)).all()
+    assert np.isfinite(table.loc["model", ["mase", "theils_u", "dm_p_value"]].astype(float)).all()
     verdict = report.verdict
     assert isinstance(verdict, str) and "\n" not in verdict
-    assert verdict.startswith(("model beats naive", "model does not beat naive",
-                               "model is level with naive"))
+    assert verdict.startswith(
+        ("model beats naive", "model does not beat naive", "model is level with naive")
+    )
     assert "MASE" in verdict and "direction" in verdict
     assert report.lag is not None and report.lag["best_lag"] in range(-3, 4)
 

@@ -37,8 +37,9 @@ def test_python_example_runs(tmp_path, monkeypatch):
     assert namespace["X_train"].shape == (2230, 60, 1)
     assert namespace["model"].count_params() == 31_901
     X_val = namespace["X_val"]
-    np.testing.assert_array_equal(namespace["same"].predict(X_val),
-                                  namespace["model"].predict(X_val))
+    np.testing.assert_array_equal(
+        namespace["same"].predict(X_val), namespace["model"].predict(X_val)
+    )
     prices, val = namespace["prices"][:, 0], namespace["val"]["close"].to_numpy()
     assert np.all(np.abs(prices / val - 1) < 0.5)  # one epoch: price level, not accuracy
 

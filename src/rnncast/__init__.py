@@ -9,21 +9,18 @@ Example:
 from importlib.metadata import PackageNotFoundError, version
 
 from rnncast import (
-    backtest,
-    baselines,
     callbacks,
     data,
     datasets,
     evaluate,
-    forecast,
+    forecasting,
     interop,
-    io,
     layers,
     losses,
     metrics,
+    models,
     optimizers,
-    schedules,
-    trading,
+    saving,
     utils,
 )
 from rnncast.exceptions import (
@@ -37,10 +34,12 @@ from rnncast.exceptions import (
     ShapeError,
     TrainingDivergedError,
 )
-from rnncast.forecast import Forecaster
+from rnncast.forecasting import backtest, baselines
+from rnncast.forecasting.forecaster import Forecaster
+from rnncast.forecasting.loading import load
 from rnncast.interop import load_keras
-from rnncast.io import load, load_model
-from rnncast.model import Sequential
+from rnncast.models import Sequential
+from rnncast.saving import load_model
 
 try:
     __version__ = version("rnncast")
@@ -66,17 +65,16 @@ __all__ = [
     "data",
     "datasets",
     "evaluate",
-    "forecast",
+    "forecasting",
     "interop",
-    "io",
     "layers",
     "load",
     "load_keras",
     "load_model",
     "losses",
     "metrics",
+    "models",
     "optimizers",
-    "schedules",
-    "trading",
+    "saving",
     "utils",
 ]

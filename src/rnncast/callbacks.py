@@ -19,9 +19,17 @@ from typing import Any
 from rnncast.exceptions import ConfigError
 
 Logs = dict[str, float]
-_LOWER_IS_BETTER = ("loss", "mae", "mse", "rmse", "mape", "mean_absolute_error",
-                    "mean_squared_error", "root_mean_squared_error",
-                    "mean_absolute_percentage_error")
+_LOWER_IS_BETTER = (
+    "loss",
+    "mae",
+    "mse",
+    "rmse",
+    "mape",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "root_mean_squared_error",
+    "mean_absolute_percentage_error",
+)
 
 
 class Callback:
@@ -76,8 +84,10 @@ class CallbackList:
         self.callbacks = list(callbacks or [])
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
-                raise ConfigError(f"callbacks must be rnncast.callbacks.Callback objects, got "
-                                  f"{type(callback).__name__}.")
+                raise ConfigError(
+                    f"callbacks must be rnncast.callbacks.Callback objects, got "
+                    f"{type(callback).__name__}."
+                )
             callback.set_model(model)
             callback.set_params(params)
 
@@ -119,8 +129,10 @@ class _Monitor(Callback):
         self.monitor, self.mode = monitor, mode
         self.min_delta = abs(float(min_delta))
         if mode == "auto" and monitor.removeprefix("val_") not in _LOWER_IS_BETTER:
-            raise ConfigError(f"cannot tell whether {monitor!r} should go up or down; "
-                              "pass mode='min' or mode='max'.")
+            raise ConfigError(
+                f"cannot tell whether {monitor!r} should go up or down; "
+                "pass mode='min' or mode='max'."
+            )
         self.lower_is_better = mode != "max"
 
     def is_improvement(self, value: float, reference: float | None) -> bool:
@@ -135,9 +147,12 @@ class _Monitor(Callback):
         """The monitored value, with a warning naming what is logged when it is absent."""
         value = (logs or {}).get(self.monitor)
         if value is None:
-            warnings.warn(f"{type(self).__name__} watches {self.monitor!r}, which is not logged; "
-                          f"logged: {', '.join(logs or {})}. Pass validation_data for val_ "
-                          "values.", stacklevel=3)
+            warnings.warn(
+                f"{type(self).__name__} watches {self.monitor!r}, which is not logged; "
+                f"logged: {', '.join(logs or {})}. Pass validation_data for val_ "
+                "values.",
+                stacklevel=3,
+            )
         return value
 
 
@@ -156,9 +171,17 @@ class EarlyStopping(_Monitor):
         start_from_epoch: Epochs to wait before watching at all.
     """
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
-                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
-                 restore_best_weights: bool = False, start_from_epoch: int = 0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
         super().__init__(monitor, mode, min_delta)
         self.patience, self.verbose, self.baseline = int(patience), int(verbose), baseline
         self.restore_best_weights = bool(restore_best_weights)
@@ -195,8 +218,10 @@ class EarlyStopping(_Monitor):
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:
-                print(f"Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                print(
+                    f"Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.model.restore(self.best_weights)
 
 
@@ -214,9 +239,17 @@ class ReduceLROnPlateau(_Monitor):
         min_lr: Lower bound of the learning rate.
     """
 
-    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
-                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4,
-                 cooldown: int = 0, min_lr: float = 0.0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
         super().__init__(monitor, mode, min_delta)
         if not 0 < factor < 1:
             raise ConfigError(f"ReduceLROnPlateau factor must be in (0, 1), got {factor!r}.")
@@ -246,8 +279,10 @@ class ReduceLROnPlateau(_Monitor):
             if self.wait >= self.patience and optimizer.learning_rate > self.min_lr:
                 optimizer.learning_rate = max(optimizer.learning_rate * self.factor, self.min_lr)
                 if self.verbose:
-                    print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
-                          f"{optimizer.learning_rate}.")
+                    print(
+                        f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
+                        f"{optimizer.learning_rate}."
+                    )
                 self.cooldown_counter, self.wait = self.cooldown, 0
 
 
@@ -269,9 +304,16 @@ class ModelCheckpoint(_Monitor):
         initial_value_threshold: Only save when better than this value.
     """
 
-    def __init__(self, filepath: str | Path, monitor: str = "val_loss", verbose: int = 0,
-                 save_best_only: bool = False, save_weights_only: bool = False,
-                 mode: str = "auto", initial_value_threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        filepath: str | Path,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        initial_value_threshold: float | None = None,
+    ) -> None:
         super().__init__(monitor, mode, 0.0)
         self.filepath, self.verbose = str(filepath), int(verbose)
         self.save_best_only, self.save_weights_only = bool(save_best_only), bool(save_weights_only)
@@ -288,8 +330,10 @@ class ModelCheckpoint(_Monitor):
         try:
             path = self.filepath.format(epoch=epoch + 1, **logs)
         except (KeyError, ValueError) as err:
-            raise ConfigError(f"cannot fill in ModelCheckpoint filepath {self.filepath!r}: "
-                              f"{err}; logged values are {', '.join(logs)}.") from err
+            raise ConfigError(
+                f"cannot fill in ModelCheckpoint filepath {self.filepath!r}: "
+                f"{err}; logged values are {', '.join(logs)}."
+            ) from err
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
@@ -324,8 +368,9 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
-            self._writer = csv.DictWriter(self._file, ["epoch", *self.keys],
-                                          delimiter=self.separator, extrasaction="ignore")
+            self._writer = csv.DictWriter(
+                self._file, ["epoch", *self.keys], delimiter=self.separator, extrasaction="ignore"
+            )
             if self._needs_header:
                 self._writer.writeheader()
         self._writer.writerow({"epoch": epoch, **{k: logs.get(k, "NA") for k in self.keys}})
@@ -359,8 +404,9 @@ class LambdaCallback(Callback):
 
     def __init__(self, **hooks: Callable[..., Any]) -> None:
         super().__init__()
-        unknown = [name for name in hooks if not name.startswith("on_")
-                   or not hasattr(Callback, name)]
+        unknown = [
+            name for name in hooks if not name.startswith("on_") or not hasattr(Callback, name)
+        ]
         if unknown:
             raise ConfigError(f"LambdaCallback got unknown hooks {unknown}.")
         for name, function in hooks.items():

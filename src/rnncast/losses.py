@@ -52,8 +52,10 @@ def get(loss: str | Loss) -> Loss:
     if callable(loss):
         return loss
     if loss not in LOSSES:
-        raise ConfigError(f"unknown loss {loss!r}; use one of {', '.join(LOSSES)} or a "
-                          "callable(y_true, y_pred) returning a scalar tensor.")
+        raise ConfigError(
+            f"unknown loss {loss!r}; use one of {', '.join(LOSSES)} or a "
+            "callable(y_true, y_pred) returning a scalar tensor."
+        )
     return LOSSES[loss]
 
 

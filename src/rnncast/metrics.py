@@ -92,11 +92,14 @@ class MeanAbsolutePercentageError(Metric):
 
 
 METRICS: dict[str, type[Metric]] = {
-    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
-    "rmse": RootMeanSquaredError, "root_mean_squared_error": RootMeanSquaredError,
-    "mape": MeanAbsolutePercentageError, "mean_absolute_percentage_error":
-        MeanAbsolutePercentageError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "rmse": RootMeanSquaredError,
+    "root_mean_squared_error": RootMeanSquaredError,
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
 }
 
 

@@ -11,8 +11,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from rnncast._checks import positive_int
-from rnncast._dates import to_timestamp
+from rnncast._internal.checks import positive_int
+from rnncast._internal.dates import to_timestamp
 from rnncast.exceptions import ConfigError
 
 DEFAULT_CALENDAR = "XNYS"

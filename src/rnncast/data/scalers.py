@@ -73,8 +73,11 @@ class Scaler:
     def to_dict(self) -> dict:
         """Plain-data form for saving (JSON-friendly lists)."""
         self._check_fitted()
-        return {"method": self.method, "center": self.center_.tolist(),
-                "scale": self.scale_.tolist()}
+        return {
+            "method": self.method,
+            "center": self.center_.tolist(),
+            "scale": self.scale_.tolist(),
+        }
 
     @classmethod
     def from_dict(cls, state: dict) -> Scaler:

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from rnncast._dates import to_timestamp
+from rnncast._internal.dates import to_timestamp
 from rnncast.data.validation import check_dates, check_index, iter_tickers
 from rnncast.exceptions import ConfigError, DataError
 
@@ -76,8 +76,10 @@ def chronological_split(
         val=frame[(frame.index >= val_date) & (frame.index < test_date)],
         test=frame[frame.index >= test_date],
     )
-    requested = {"val": val > 0 or val_start is not None,
-                 "test": test > 0 or test_start is not None}
+    requested = {
+        "val": val > 0 or val_start is not None,
+        "test": test > 0 or test_start is not None,
+    }
     _check_not_empty(parts, dates, requested)
     return parts
 
@@ -110,12 +112,18 @@ def _date_at(dates: np.ndarray, position: int) -> pd.Timestamp:
 
 
 def _check_not_empty(parts: Split, dates: np.ndarray, requested: dict[str, bool]) -> None:
-    span = f"the data has {len(dates)} dates from {pd.Timestamp(dates[0]).date()} " \
+    span = (
+        f"the data has {len(dates)} dates from {pd.Timestamp(dates[0]).date()} "
         f"to {pd.Timestamp(dates[-1]).date()}"
+    )
     if parts.train.empty:
-        raise DataError(f"the training part is empty: {span}. Move val_start/test_start later "
-                        "or lower the val/test fractions.")
+        raise DataError(
+            f"the training part is empty: {span}. Move val_start/test_start later "
+            "or lower the val/test fractions."
+        )
     for name in ("val", "test"):
         if requested[name] and getattr(parts, name).empty:
-            raise DataError(f"the {name} part is empty: {span}. Choose a {name}_start inside "
-                            f"that range or a larger {name} fraction (or {name}=0 for none).")
+            raise DataError(
+                f"the {name} part is empty: {span}. Choose a {name}_start inside "
+                f"that range or a larger {name} fraction (or {name}=0 for none)."
+            )

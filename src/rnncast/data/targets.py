@@ -93,8 +93,10 @@ def to_price(values: np.ndarray, base: np.ndarray | None, transform: str) -> np.
         )
     base = np.asarray(base, dtype=np.float64).reshape(-1, 1)  # (n_windows, 1)
     if len(base) != len(values):
-        raise ShapeError(f"base has {len(base)} prices but there are {len(values)} windows; "
-                         "pass the base prices of exactly these windows.")
+        raise ShapeError(
+            f"base has {len(base)} prices but there are {len(values)} windows; "
+            "pass the base prices of exactly these windows."
+        )
     if transform == "return":
         return base * (1.0 + values)
     if transform == "log_return":

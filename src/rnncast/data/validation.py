@@ -62,8 +62,10 @@ def validate(frame: pd.DataFrame, *, fill: str | None = None) -> pd.DataFrame:
         raise DataError("the frame has no rows; load some data before validating it.")
     if TICKER_COLUMN in frame.columns and frame[TICKER_COLUMN].isna().any():
         rows = frame.index[frame[TICKER_COLUMN].isna().to_numpy()]
-        raise DataError(f"column {TICKER_COLUMN!r} is empty on {_dates(rows)}; "
-                        "every row of a multi-ticker frame needs its ticker.")
+        raise DataError(
+            f"column {TICKER_COLUMN!r} is empty on {_dates(rows)}; "
+            "every row of a multi-ticker frame needs its ticker."
+        )
     for name, part in iter_tickers(frame):
         check_dates(part.index, name)
     frame = _fill_gaps(frame, fill)
@@ -120,8 +122,8 @@ def check_dates(index: pd.DatetimeIndex, ticker: str | None = None) -> None:
         if (steps < 0).all():
             order = "in descending order (newest first)"
         else:
-            order = f"out of order: {_dates(index[position:position + 1])} comes after " + _dates(
-                index[position - 1:position]
+            order = f"out of order: {_dates(index[position : position + 1])} comes after " + _dates(
+                index[position - 1 : position]
             )
         raise DataError(f"dates{where} are {order}. Sort them with frame.sort_index().")
 
@@ -136,7 +138,10 @@ def check_values(frame: pd.DataFrame) -> None:
         _raise_where(frame, column, np.isinf(values), "is infinite", "Correct those rows.")
         if column in PRICE_COLUMNS:
             _raise_where(
-                frame, column, values <= 0, "is <= 0 (prices must be positive)",
+                frame,
+                column,
+                values <= 0,
+                "is <= 0 (prices must be positive)",
                 "Remove those rows or correct the source data.",
             )
         elif column == VOLUME_COLUMN:
@@ -163,8 +168,9 @@ def _raise_where(frame: pd.DataFrame, column: str, bad: np.ndarray, what: str, f
 def _fill_gaps(frame: pd.DataFrame, fill: str | None) -> pd.DataFrame:
     if fill is None:
         return frame
-    numeric = [c for c in frame.columns if c != TICKER_COLUMN
-               and pd.api.types.is_numeric_dtype(frame[c])]
+    numeric = [
+        c for c in frame.columns if c != TICKER_COLUMN and pd.api.types.is_numeric_dtype(frame[c])
+    ]
     if fill == "drop":
         return frame.dropna(subset=numeric)
     filled = frame.copy()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rnncast._checks import positive_int
+from rnncast._internal.checks import positive_int
 from rnncast.data.scalers import SCALERS, Scaler
 from rnncast.data.targets import check_transform, make_targets, to_price
 from rnncast.data.validation import TICKER_COLUMN, check_dates, check_index, iter_tickers
@@ -125,13 +125,15 @@ class Windowizer:
         self.tickers_ = None if segments[0].ticker is None else [s.ticker for s in segments]
         groups = self._fit_groups(segments)
         self.scalers_ = {
-            key: Scaler(self.scaler).fit(np.vstack([_values(s.part, self.feature_list)
-                                                    for s in group]))
+            key: Scaler(self.scaler).fit(
+                np.vstack([_values(s.part, self.feature_list) for s in group])
+            )
             for key, group in groups.items()
         }
         self.target_scalers_ = {
-            key: Scaler(self.scaler).fit(np.concatenate([self._raw_targets(s).reshape(-1, 1)
-                                                         for s in group]))
+            key: Scaler(self.scaler).fit(
+                np.concatenate([self._raw_targets(s).reshape(-1, 1) for s in group])
+            )
             for key, group in groups.items()
         }
         self.n_features_in_ = len(self.feature_list)
@@ -182,16 +184,19 @@ class Windowizer:
         offset = done = 0
         for segment, count in zip(segments, counts, strict=True):
             key = self._key(segment.ticker)
-            rows = buffer[offset:offset + len(segment)]
-            _scale_into(rows[:len(segment.context)], segment.context, self.feature_list,
-                        self.scalers_[key])
-            _scale_into(rows[len(segment.context):], segment.part, self.feature_list,
-                        self.scalers_[key])
+            rows = buffer[offset : offset + len(segment)]
+            _scale_into(
+                rows[: len(segment.context)], segment.context, self.feature_list, self.scalers_[key]
+            )
+            _scale_into(
+                rows[len(segment.context) :], segment.part, self.feature_list, self.scalers_[key]
+            )
             first = self._first_targets(count)
-            raw = make_targets(self._target_prices(segment), first, self.horizon,
-                               self.target_transform)
-            y[done:done + count] = self.target_scalers_[key].transform(raw)
-            starts[done:done + count] = offset + np.arange(count)
+            raw = make_targets(
+                self._target_prices(segment), first, self.horizon, self.target_transform
+            )
+            y[done : done + count] = self.target_scalers_[key].transform(raw)
+            starts[done : done + count] = offset + np.arange(count)
             offset, done = offset + len(segment), done + count
         if segments[0].ticker is None:
             return window_view(buffer, self.lookback, counts[0]), y
@@ -234,8 +239,10 @@ class Windowizer:
         flat = values.ndim == 1
         values = values.reshape(len(values), -1)  # (n_windows, horizon)
         if values.shape[1] != self.horizon:
-            raise ShapeError(f"y has {values.shape[1]} columns but horizon={self.horizon}; "
-                             "pass an array of shape (n_windows, horizon).")
+            raise ShapeError(
+                f"y has {values.shape[1]} columns but horizon={self.horizon}; "
+                "pass an array of shape (n_windows, horizon)."
+            )
         unscaled = np.empty_like(values)
         for key, rows in self._rows_by_scaler(ticker, len(values)):
             unscaled[rows] = self.target_scalers_[key].inverse_transform(values[rows])
@@ -257,7 +264,7 @@ class Windowizer:
         dates = []
         for segment in self._segments(part, context):
             start = self.lookback - len(segment.context)
-            dates.append(segment.part.index[start:start + self._count(segment)])
+            dates.append(segment.part.index[start : start + self._count(segment)])
         return dates[0].append(dates[1:]) if len(dates) > 1 else dates[0]
 
     def last_window(self, frame: pd.DataFrame) -> np.ndarray:
@@ -274,9 +281,10 @@ class Windowizer:
         check_index(frame)
         _check_columns(frame, [*self.feature_list, self.target], "frame")
         if len(frame) < self.lookback:
-            raise DataError(f"the frame has {len(frame)} rows but one window needs "
-                            f"lookback={self.lookback}.")
-        rows = frame.iloc[len(frame) - self.lookback:]
+            raise DataError(
+                f"the frame has {len(frame)} rows but one window needs lookback={self.lookback}."
+            )
+        rows = frame.iloc[len(frame) - self.lookback :]
         check_dates(rows.index)
         window = np.empty((self.lookback, len(self.feature_list)), dtype=np.float32)
         _scale_into(window, rows, self.feature_list, self.scalers_[None])
@@ -284,16 +292,25 @@ class Windowizer:
 
     def get_params(self) -> dict[str, object]:
         """Constructor arguments (scikit-learn's ``get_params``)."""
-        return {"lookback": self.lookback, "horizon": self.horizon, "features": self.features,
-                "target": self.target, "scaler": self.scaler,
-                "target_transform": self.target_transform, "scaler_scope": self.scaler_scope}
+        return {
+            "lookback": self.lookback,
+            "horizon": self.horizon,
+            "features": self.features,
+            "target": self.target,
+            "scaler": self.scaler,
+            "target_transform": self.target_transform,
+            "scaler_scope": self.scaler_scope,
+        }
 
     def to_dict(self) -> dict[str, object]:
         """Parameters and fitted scalers as JSON-friendly data (for saving)."""
         self._check_fitted()
-        return {"params": self.get_params(), "tickers": self.tickers_,
-                "scalers": {str(k): s.to_dict() for k, s in self.scalers_.items()},
-                "target_scalers": {str(k): s.to_dict() for k, s in self.target_scalers_.items()}}
+        return {
+            "params": self.get_params(),
+            "tickers": self.tickers_,
+            "scalers": {str(k): s.to_dict() for k, s in self.scalers_.items()},
+            "target_scalers": {str(k): s.to_dict() for k, s in self.target_scalers_.items()},
+        }
 
     @classmethod
     def from_dict(cls, state: dict) -> Windowizer:
@@ -305,8 +322,9 @@ class Windowizer:
             return None if name == "None" else name
 
         win.scalers_ = {key(k): Scaler.from_dict(v) for k, v in state["scalers"].items()}
-        win.target_scalers_ = {key(k): Scaler.from_dict(v)
-                               for k, v in state["target_scalers"].items()}
+        win.target_scalers_ = {
+            key(k): Scaler.from_dict(v) for k, v in state["target_scalers"].items()
+        }
         win.n_features_in_ = len(win.feature_list)
         win.feature_names_in_ = np.array(win.feature_list, dtype=object)
         return win
@@ -332,8 +350,15 @@ class Windowizer:
                     f"{rows.index[0].date()}; context must be the rows before the part "
                     "(e.g. transform(val, context=train))."
                 )
-            segments.append(_Segment(ticker, before.iloc[len(before) - self.lookback:]
-                                     if len(before) > self.lookback else before, rows))
+            segments.append(
+                _Segment(
+                    ticker,
+                    before.iloc[len(before) - self.lookback :]
+                    if len(before) > self.lookback
+                    else before,
+                    rows,
+                )
+            )
         if not fitting:
             self._check_seen([s.ticker for s in segments])
         return segments
@@ -349,8 +374,10 @@ class Windowizer:
         multi = TICKER_COLUMN in part.columns
         if multi != (self.tickers_ is not None):
             fitted = "a multi-ticker" if self.tickers_ is not None else "a single-series"
-            raise DataError(f"this Windowizer was fitted on {fitted} frame; transform a frame "
-                            f"of the same kind ('{TICKER_COLUMN}' column present or not).")
+            raise DataError(
+                f"this Windowizer was fitted on {fitted} frame; transform a frame "
+                f"of the same kind ('{TICKER_COLUMN}' column present or not)."
+            )
 
     def _check_seen(self, tickers: list[str | None]) -> None:
         if self.tickers_ is not None and self.scaler_scope == "per_ticker":
@@ -377,8 +404,12 @@ class Windowizer:
         return np.arange(count) + self.lookback
 
     def _target_prices(self, segment: _Segment) -> np.ndarray:
-        return np.concatenate([_values(segment.context, [self.target])[:, 0],
-                               _values(segment.part, [self.target])[:, 0]])
+        return np.concatenate(
+            [
+                _values(segment.context, [self.target])[:, 0],
+                _values(segment.part, [self.target])[:, 0],
+            ]
+        )
 
     def _key(self, ticker: str | None) -> str | None:
         return None if ticker is None or self.scaler_scope == "global" else ticker
@@ -389,8 +420,10 @@ class Windowizer:
             yield None, slice(None)
             return
         if ticker is None:
-            raise ConfigError("this Windowizer has one target scaler per ticker: pass "
-                              "ticker=X.tickers (or one ticker name) to inverse_transform_target.")
+            raise ConfigError(
+                "this Windowizer has one target scaler per ticker: pass "
+                "ticker=X.tickers (or one ticker name) to inverse_transform_target."
+            )
         names = np.broadcast_to(np.asarray(ticker, dtype=object), (n_rows,))
         for name in pd.unique(names):
             if name not in self.target_scalers_:
@@ -399,20 +432,26 @@ class Windowizer:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "scalers_"):
-            raise NotFittedError("this Windowizer is not fitted yet; call fit(train) first "
-                                 "(or fit_transform(train)).")
+            raise NotFittedError(
+                "this Windowizer is not fitted yet; call fit(train) first "
+                "(or fit_transform(train))."
+            )
 
     def __repr__(self) -> str:
-        return (f"Windowizer(lookback={self.lookback}, horizon={self.horizon}, "
-                f"features={self.feature_list}, target={self.target!r}, scaler={self.scaler!r}, "
-                f"target_transform={self.target_transform!r})")
+        return (
+            f"Windowizer(lookback={self.lookback}, horizon={self.horizon}, "
+            f"features={self.feature_list}, target={self.target!r}, scaler={self.scaler!r}, "
+            f"target_transform={self.target_transform!r})"
+        )
 
 
 def _check_columns(frame: pd.DataFrame, needed: list[str], what: str) -> None:
     missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
     if missing:
-        raise DataError(f"the {what} has no column(s) {missing}; its columns are "
-                        f"{list(frame.columns)}. Choose features/target among them.")
+        raise DataError(
+            f"the {what} has no column(s) {missing}; its columns are "
+            f"{list(frame.columns)}. Choose features/target among them."
+        )
     for column in dict.fromkeys(needed):
         if not pd.api.types.is_numeric_dtype(frame[column]):
             raise DataError(f"column {column!r} is {frame[column].dtype}, not numeric.")
@@ -428,10 +467,11 @@ def _values(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
 def _scale_into(out: np.ndarray, rows: pd.DataFrame, columns: list[str], scaler: Scaler) -> None:
     """Scale ``rows[columns]`` into ``out`` chunk by chunk (bounded float64 temporaries)."""
     for start in range(0, len(rows), _CHUNK_ROWS):
-        chunk = rows.iloc[start:start + _CHUNK_ROWS][columns].to_numpy(
-            dtype=np.float64, na_value=np.nan)
+        chunk = rows.iloc[start : start + _CHUNK_ROWS][columns].to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
         _check_finite(chunk, rows, columns, start)
-        scaler.transform(chunk, out=out[start:start + len(chunk)])
+        scaler.transform(chunk, out=out[start : start + len(chunk)])
 
 
 def _check_finite(values: np.ndarray, rows: pd.DataFrame, columns: list[str], offset: int) -> None:

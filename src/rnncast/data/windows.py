@@ -55,7 +55,11 @@ class Windows:
     ndim = 3
 
     def __init__(
-        self, values: np.ndarray, starts: np.ndarray, lookback: int, tickers: np.ndarray,
+        self,
+        values: np.ndarray,
+        starts: np.ndarray,
+        lookback: int,
+        tickers: np.ndarray,
         codes: np.ndarray | None = None,
     ) -> None:
         self.values = values

@@ -23,8 +23,17 @@ from rnncast.layers.wrappers import Bidirectional
 
 LAYERS: dict[str, type[Layer]] = {
     cls.__name__: cls
-    for cls in (LSTM, GRU, Dense, Dropout, Flatten, BatchNormalization, Bidirectional, Conv1D,
-                MaxPooling1D)
+    for cls in (
+        LSTM,
+        GRU,
+        Dense,
+        Dropout,
+        Flatten,
+        BatchNormalization,
+        Bidirectional,
+        Conv1D,
+        MaxPooling1D,
+    )
 }
 
 

@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnncast import activations, initializers
-from rnncast._checks import positive_int
+from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError, ShapeError
+from rnncast.layers import activations, initializers
 from rnncast.layers.base import Layer, Shape, assign, to_numpy
 
 PADDINGS = ("valid", "same", "causal")
@@ -51,10 +51,20 @@ class Conv1D(Layer):
 
     input_rank = 2
 
-    def __init__(self, filters: int, kernel_size: int, strides: int = 1, padding: str = "valid",
-                 dilation_rate: int = 1, activation: str | None = None, use_bias: bool = True,
-                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
-                 input_shape: Shape | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int,
+        strides: int = 1,
+        padding: str = "valid",
+        dilation_rate: int = 1,
+        activation: str | None = None,
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        input_shape: Shape | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name=name, input_shape=input_shape)
         self.filters = positive_int(filters, "filters")
         self.kernel_size = positive_int(_single(kernel_size), "kernel_size")
@@ -88,12 +98,25 @@ class Conv1D(Layer):
         channels = input_shape[-1]
         if channels is None:
             raise ConfigError(f"layer {self.name!r} needs a known number of input features.")
-        self.conv = nn.Conv1d(int(channels), self.filters, self.kernel_size, stride=self.strides,
-                              dilation=self.dilation_rate, bias=self.use_bias)
-        kernel = initializers.initialize(self.kernel_initializer,
-                                         (self.kernel_size, int(channels), self.filters), generator)
-        self.set_keras_weights([kernel.numpy()] + ([initializers.initialize(
-            self.bias_initializer, (self.filters,), generator).numpy()] if self.use_bias else []))
+        self.conv = nn.Conv1d(
+            int(channels),
+            self.filters,
+            self.kernel_size,
+            stride=self.strides,
+            dilation=self.dilation_rate,
+            bias=self.use_bias,
+        )
+        kernel = initializers.initialize(
+            self.kernel_initializer, (self.kernel_size, int(channels), self.filters), generator
+        )
+        self.set_keras_weights(
+            [kernel.numpy()]
+            + (
+                [initializers.initialize(self.bias_initializer, (self.filters,), generator).numpy()]
+                if self.use_bias
+                else []
+            )
+        )
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -112,11 +135,18 @@ class Conv1D(Layer):
         return self._activation(self.conv(x).transpose(1, 2))  # (batch, steps, filters)
 
     def get_config(self) -> dict[str, Any]:
-        return {"filters": self.filters, "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding,
-                "dilation_rate": self.dilation_rate, "activation": self.activation,
-                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer, **super().get_config()}
+        return {
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "dilation_rate": self.dilation_rate,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            **super().get_config(),
+        }
 
     def keras_weights(self) -> list[np.ndarray]:
         weights = [to_numpy(self.conv.weight).transpose(2, 1, 0)]  # (k, in, filters)
@@ -148,8 +178,14 @@ class MaxPooling1D(Layer):
 
     input_rank = 2
 
-    def __init__(self, pool_size: int = 2, strides: int | None = None, padding: str = "valid",
-                 name: str | None = None, input_shape: Shape | None = None) -> None:
+    def __init__(
+        self,
+        pool_size: int = 2,
+        strides: int | None = None,
+        padding: str = "valid",
+        name: str | None = None,
+        input_shape: Shape | None = None,
+    ) -> None:
         super().__init__(name=name, input_shape=input_shape)
         self.pool_size = positive_int(_single(pool_size), "pool_size")
         self.strides = positive_int(_single(strides), "strides") if strides else self.pool_size
@@ -177,8 +213,12 @@ class MaxPooling1D(Layer):
         return F.max_pool1d(x, self.pool_size, self.strides).transpose(1, 2)
 
     def get_config(self) -> dict[str, Any]:
-        return {"pool_size": self.pool_size, "strides": self.strides, "padding": self.padding,
-                **super().get_config()}
+        return {
+            "pool_size": self.pool_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            **super().get_config(),
+        }
 
 
 def _padding(mode: str, steps: int, span: int, stride: int) -> tuple[int, int]:

@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnncast import activations, initializers
-from rnncast._checks import positive_int
+from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError, ShapeError
+from rnncast.layers import activations, initializers
 from rnncast.layers.base import Layer, Shape, assign, to_numpy
 
 
@@ -41,9 +41,16 @@ class Dense(Layer):
 
     input_rank = None
 
-    def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
-                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
-                 input_shape: Shape | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: str | None = None,
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        input_shape: Shape | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name=name, input_shape=input_shape)
         self.units = positive_int(units, "units")
         self.activation = activations.check(activation)
@@ -62,8 +69,10 @@ class Dense(Layer):
         kernel = initializers.initialize(self.kernel_initializer, (features, self.units), generator)
         assign(self.linear.weight, kernel.T)  # torch keeps (out, in)
         if self.use_bias:
-            assign(self.linear.bias, initializers.initialize(self.bias_initializer, (self.units,),
-                                                             generator))
+            assign(
+                self.linear.bias,
+                initializers.initialize(self.bias_initializer, (self.units,), generator),
+            )
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -73,9 +82,14 @@ class Dense(Layer):
         return self._activation(self.linear(x))  # (batch, ..., units)
 
     def get_config(self) -> dict[str, Any]:
-        return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
-                "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer, **super().get_config()}
+        return {
+            "units": self.units,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            **super().get_config(),
+        }
 
     def keras_weights(self) -> list[np.ndarray]:
         weights = [to_numpy(self.linear.weight).T]
@@ -102,8 +116,13 @@ class Dropout(Layer):
         name: Layer name.
     """
 
-    def __init__(self, rate: float, noise_shape: tuple | None = None,
-                 name: str | None = None, input_shape: Shape | None = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        noise_shape: tuple | None = None,
+        name: str | None = None,
+        input_shape: Shape | None = None,
+    ) -> None:
         super().__init__(name=name, input_shape=input_shape)
         if not 0 <= float(rate) < 1:
             raise ConfigError(f"Dropout rate must be in [0, 1), got {rate!r}.")
@@ -129,8 +148,10 @@ class Flatten(Layer):
 
     def check_input_shape(self, input_shape: Shape) -> None:
         if any(d is None for d in input_shape):
-            raise ShapeError(f"needs fixed sizes to flatten but gets {input_shape}; give the "
-                             "first layer an input_shape with a fixed number of timesteps")
+            raise ShapeError(
+                f"needs fixed sizes to flatten but gets {input_shape}; give the "
+                "first layer an input_shape with a fixed number of timesteps"
+            )
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (math.prod(input_shape),)

@@ -39,16 +39,27 @@ class BatchNormalization(Layer):
         (10600, 10500)
     """
 
-    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
-                 center: bool = True, scale: bool = True, name: str | None = None,
-                 input_shape: Shape | None = None) -> None:
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        name: str | None = None,
+        input_shape: Shape | None = None,
+    ) -> None:
         super().__init__(name=name, input_shape=input_shape)
         if axis != -1:
-            raise ConfigError(f"BatchNormalization(axis={axis}) is not supported: rnncast "
-                              "inputs are channels-last, so normalise the last axis (axis=-1).")
+            raise ConfigError(
+                f"BatchNormalization(axis={axis}) is not supported: rnncast "
+                "inputs are channels-last, so normalise the last axis (axis=-1)."
+            )
         if not 0 <= momentum < 1 or epsilon <= 0:
-            raise ConfigError(f"need 0 <= momentum < 1 and epsilon > 0, got momentum={momentum}, "
-                              f"epsilon={epsilon}.")
+            raise ConfigError(
+                f"need 0 <= momentum < 1 and epsilon > 0, got momentum={momentum}, "
+                f"epsilon={epsilon}."
+            )
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
 
@@ -82,8 +93,14 @@ class BatchNormalization(Layer):
         return [self.moving_mean, self.moving_variance]
 
     def get_config(self) -> dict[str, Any]:
-        return {"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale, **super().get_config()}
+        return {
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            **super().get_config(),
+        }
 
     def keras_weights(self) -> list[np.ndarray]:
         learned = [p for p in (self.gamma, self.beta) if p is not None]

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncast import activations, initializers
-from rnncast._checks import positive_int
+from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError
+from rnncast.layers import activations, initializers
 from rnncast.layers.base import Layer, Shape, assign, to_numpy
 
 
@@ -68,21 +68,27 @@ class Recurrent(Layer):
         That is the case with the default activations and no recurrent dropout;
         otherwise a Python loop over timesteps is used.
         """
-        return (self.activation == "tanh" and self.recurrent_activation == "sigmoid"
-                and self.recurrent_dropout == 0)
+        return (
+            self.activation == "tanh"
+            and self.recurrent_activation == "sigmoid"
+            and self.recurrent_dropout == 0
+        )
 
     def build(self, input_shape: Shape, generator: torch.Generator | None = None) -> None:
         features = input_shape[-1]
         if features is None:
             raise ConfigError(f"layer {self.name!r} needs a known number of input features.")
-        self.rnn = self.module_class(int(features), self.units, batch_first=True,
-                                     bias=self.use_bias)
+        self.rnn = self.module_class(
+            int(features), self.units, batch_first=True, bias=self.use_bias
+        )
         if self.use_bias and not self.has_recurrent_bias:
             _make_constant_zero(self.rnn, "bias_hh_l0")
-        kernel = initializers.initialize(self.kernel_initializer,
-                                         (int(features), self.gates * self.units), generator)
-        recurrent = initializers.initialize(self.recurrent_initializer,
-                                            (self.units, self.gates * self.units), generator)
+        kernel = initializers.initialize(
+            self.kernel_initializer, (int(features), self.gates * self.units), generator
+        )
+        recurrent = initializers.initialize(
+            self.recurrent_initializer, (self.units, self.gates * self.units), generator
+        )
         self._assign_keras([kernel.numpy(), recurrent.numpy(), *self._initial_bias(generator)])
         super().build(input_shape)
 
@@ -104,20 +110,26 @@ class Recurrent(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "units": self.units, "activation": self.activation,
-            "recurrent_activation": self.recurrent_activation, "use_bias": self.use_bias,
+            "units": self.units,
+            "activation": self.activation,
+            "recurrent_activation": self.recurrent_activation,
+            "use_bias": self.use_bias,
             "kernel_initializer": self.kernel_initializer,
             "recurrent_initializer": self.recurrent_initializer,
-            "bias_initializer": self.bias_initializer, "dropout": self.dropout,
+            "bias_initializer": self.bias_initializer,
+            "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
-            "return_sequences": self.return_sequences, "go_backwards": self.go_backwards,
+            "return_sequences": self.return_sequences,
+            "go_backwards": self.go_backwards,
             **super().get_config(),
         }
 
     def keras_weights(self) -> list[np.ndarray]:
         order = self._torch_gate_order()
-        weights = [_reorder(to_numpy(self.rnn.weight_ih_l0), order, inverse=True).T,
-                   _reorder(to_numpy(self.rnn.weight_hh_l0), order, inverse=True).T]
+        weights = [
+            _reorder(to_numpy(self.rnn.weight_ih_l0), order, inverse=True).T,
+            _reorder(to_numpy(self.rnn.weight_hh_l0), order, inverse=True).T,
+        ]
         if self.use_bias:
             weights.append(self._keras_bias(order))
         return weights
@@ -140,8 +152,9 @@ class Recurrent(Layer):
     def _initial_bias(self, generator: torch.Generator | None) -> list[np.ndarray]:
         if not self.use_bias:
             return []
-        shape = (2, self.gates * self.units) if self.has_recurrent_bias else (
-            self.gates * self.units,)
+        shape = (
+            (2, self.gates * self.units) if self.has_recurrent_bias else (self.gates * self.units,)
+        )
         return [initializers.initialize(self.bias_initializer, shape, generator).numpy()]
 
     def _loop(self, x: torch.Tensor) -> torch.Tensor:
@@ -217,8 +230,9 @@ class LSTM(Recurrent):
     gates = 4
     module_class = nn.LSTM
 
-    def __init__(self, units: int, *args: Any, unit_forget_bias: bool = True,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, units: int, *args: Any, unit_forget_bias: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(units, *args, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
 
@@ -228,13 +242,14 @@ class LSTM(Recurrent):
     def _initial_bias(self, generator: torch.Generator | None) -> list[np.ndarray]:
         biases = super()._initial_bias(generator)
         if biases and self.unit_forget_bias:
-            biases[0][self.units:2 * self.units] = 1.0  # gate order i, f, c, o
+            biases[0][self.units : 2 * self.units] = 1.0  # gate order i, f, c, o
         return biases
 
     def _loop(self, x: torch.Tensor) -> torch.Tensor:
         batch, steps, _ = x.shape
-        inputs = nn.functional.linear(x, self.rnn.weight_ih_l0,
-                                      self.rnn.bias_ih_l0 if self.use_bias else None)
+        inputs = nn.functional.linear(
+            x, self.rnn.weight_ih_l0, self.rnn.bias_ih_l0 if self.use_bias else None
+        )
         h = x.new_zeros(batch, self.units)
         c = x.new_zeros(batch, self.units)
         mask = self._recurrent_mask(h)

@@ -41,21 +41,30 @@ class Bidirectional(Layer):
 
     input_rank = 2
 
-    def __init__(self, layer: Layer, merge_mode: str = "concat", input_shape: Shape | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        layer: Layer,
+        merge_mode: str = "concat",
+        input_shape: Shape | None = None,
+        name: str | None = None,
+    ) -> None:
         if not isinstance(layer, Recurrent):
             kind = type(layer).__name__
-            raise ConfigError(f"Bidirectional wraps a recurrent layer (LSTM or GRU), got {kind}; "
-                              f"use {kind} directly or wrap an LSTM/GRU.")
+            raise ConfigError(
+                f"Bidirectional wraps a recurrent layer (LSTM or GRU), got {kind}; "
+                f"use {kind} directly or wrap an LSTM/GRU."
+            )
         if merge_mode not in MERGE_MODES:
-            raise ConfigError(f"merge_mode={merge_mode!r} is not supported; use one of "
-                              f"{MERGE_MODES}.")
+            raise ConfigError(
+                f"merge_mode={merge_mode!r} is not supported; use one of {MERGE_MODES}."
+            )
         super().__init__(name=name, input_shape=input_shape or layer.input_shape)
         self.merge_mode = merge_mode
         config = {**layer.get_config(), "input_shape": None, "name": None}
         self.forward_layer = type(layer).from_config(config)
         self.backward_layer = type(layer).from_config(
-            {**config, "go_backwards": not layer.go_backwards})
+            {**config, "go_backwards": not layer.go_backwards}
+        )
 
     @property
     def return_sequences(self) -> bool:
@@ -87,8 +96,11 @@ class Bidirectional(Layer):
 
     def get_config(self) -> dict[str, Any]:
         inner = self.forward_layer
-        return {"layer": {"class_name": inner.kind, "config": inner.get_config()},
-                "merge_mode": self.merge_mode, **super().get_config()}
+        return {
+            "layer": {"class_name": inner.kind, "config": inner.get_config()},
+            "merge_mode": self.merge_mode,
+            **super().get_config(),
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Bidirectional:

@@ -1,0 +1,1 @@
+"""Small private helpers shared by every tier: argument checks, dates, atomic files, JSON."""

@@ -1,0 +1,329 @@
+"""Run configuration: TOML files with data, model, forecast, training, evaluation, backtest.
+
+Every key is checked: an unknown key is an error naming it and the nearest
+valid one, a wrong type names the key and the expected type, a TOML syntax
+error gives the line. ``--set section.key=value`` overrides any key.
+
+Example:
+    >>> from rnncast.cli.config import load_config
+    >>> config = load_config(overrides=["training.epochs=3", "data.ticker=MSFT"])
+    >>> config["training"]["epochs"], config["data"]["ticker"]
+    (3, 'MSFT')
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import inspect
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnncast.exceptions import ConfigError
+
+TUTORIAL_LAYERS = [
+    {"type": "LSTM", "units": 50, "return_sequences": True},
+    {"type": "LSTM", "units": 50},
+    {"type": "Dense", "units": 25, "activation": "relu"},
+    {"type": "Dense", "units": 1},
+]
+BASELINE_NAMES = ["naive", "drift", "moving_average", "linear_ar", "arima"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One configuration key: accepted types, default, allowed values, lower bound."""
+
+    types: tuple[type, ...]
+    default: Any
+    choices: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    help: str = ""
+
+
+def _f(
+    types: type | tuple[type, ...],
+    default: Any,
+    choices: tuple | None = None,
+    minimum: float | None = None,
+    help: str = "",
+) -> Field:
+    return Field(types if isinstance(types, tuple) else (types,), default, choices, minimum, help)
+
+
+OPTIONAL_STR = (str, type(None))
+SCHEMA: dict[str, Any] = {
+    "name": _f(str, "lstm", help="name of the run folder and report"),
+    "data": {
+        "ticker": _f(str, "AAPL", help="sample ticker (rnncast data list)"),
+        "csv": _f(OPTIONAL_STR, None, help="price CSV file; overrides ticker"),
+        "features": _f(list, ["close"], help="input columns"),
+        "target": _f(str, "close", help="column to forecast"),
+        "val": _f(float, 0.15, minimum=0.0, help="validation fraction"),
+        "test": _f(float, 0.15, minimum=0.0, help="test fraction"),
+        "val_start": _f(OPTIONAL_STR, None, help="first validation date"),
+        "test_start": _f(OPTIONAL_STR, None, help="first test date"),
+        "fill": _f(OPTIONAL_STR, None, choices=(None, "ffill", "drop"), help="NaN handling"),
+    },
+    "model": {"layers": _f(list, TUTORIAL_LAYERS, help="layers in Keras vocabulary")},
+    "forecast": {
+        "lookback": _f(int, 60, minimum=1),
+        "horizon": _f(int, 1, minimum=1),
+        "target_transform": _f(
+            str, "log_return", choices=("price", "return", "log_return", "diff")
+        ),
+        "scaler": _f(OPTIONAL_STR, "standard", choices=("minmax", "standard", "robust", None)),
+        "strategy": _f(
+            str,
+            "recursive",
+            choices=("direct", "recursive"),
+            help="recursive: a one-step model forecasts `days` sessions",
+        ),
+        "days": _f(int, 5, minimum=1, help="next sessions to forecast"),
+        "calendar": _f(str, "XNYS", help="exchange-calendars code"),
+    },
+    "training": {
+        "epochs": _f(int, 30, minimum=1),
+        "batch_size": _f(int, 32, minimum=1),
+        "optimizer": _f(str, "adam", choices=("adam", "adamw", "sgd", "rmsprop")),
+        "learning_rate": _f(float, 1e-3, minimum=0.0),
+        "loss": _f(str, "mse", choices=("mse", "mae", "huber")),
+        "patience": _f(int, 5, minimum=0, help="early-stopping patience (0: no early stop)"),
+        "seed": _f(int, 42),
+        "verbose": _f((int, str), "auto", choices=(0, 1, 2, "auto")),
+    },
+    "evaluation": {
+        "interval": _f((float, type(None)), 0.9, help="prediction-interval coverage"),
+        "baselines": _f(list, BASELINE_NAMES),
+    },
+    "backtest": {
+        "folds": _f(int, 10, minimum=1),
+        "initial_train": _f(float, 0.6, minimum=0.0),
+        "refit_every": _f(int, 1, minimum=1),
+        "window": _f(str, "expanding", choices=("expanding", "rolling")),
+        "epochs": _f((int, type(None)), 5, help="epochs per fold (None: training.epochs)"),
+        "rule": _f(str, "long_flat", choices=("long_flat", "long_short")),
+        "threshold": _f(float, 0.0),
+        "cost_bps": _f(float, 5.0, minimum=0.0),
+        "slippage_bps": _f(float, 2.0, minimum=0.0),
+    },
+}
+
+
+def default_config() -> dict[str, Any]:
+    """Every key at its default value."""
+    return {
+        key: (
+            {k: copy.deepcopy(f.default) for k, f in spec.items()}
+            if isinstance(spec, dict)
+            else copy.deepcopy(spec.default)
+        )
+        for key, spec in SCHEMA.items()
+    }
+
+
+def load_config(
+    path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Read a TOML config (or the defaults), apply ``--set`` overrides, validate everything.
+
+    Raises:
+        ConfigError: naming the file, the key and the fix.
+    """
+    config = default_config()
+    where = "config"
+    if path is not None:
+        where = str(path)
+        _merge(config, _read_toml(Path(path)), where)
+    for override in overrides:
+        _apply_override(config, override)
+    _check_values(config, where)
+    return config
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read config {path}: {err.strerror or err}.") from err
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: TOML syntax error: {err}.") from err
+
+
+def _merge(config: dict[str, Any], raw: dict[str, Any], where: str) -> None:
+    for key, value in raw.items():
+        spec = _known(key, SCHEMA, where, "")
+        if isinstance(spec, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{key}] must be a section (table), got {value!r}.")
+            for inner, inner_value in value.items():
+                _known(inner, spec, where, f"{key}.")
+                config[key][inner] = inner_value
+        else:
+            config[key] = value
+
+
+def _known(key: str, section: dict[str, Any], where: str, prefix: str) -> Any:
+    if key in section:
+        return section[key]
+    candidates = [f"{prefix}{name}" for name in section] + _all_keys()
+    nearest = difflib.get_close_matches(f"{prefix}{key}", candidates, n=1, cutoff=0.5)
+    hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
+    valid = ", ".join(section)
+    raise ConfigError(f"{where}: unknown key '{prefix}{key}'{hint} Valid keys here: {valid}.")
+
+
+def _all_keys() -> list[str]:
+    return [f"{s}.{k}" for s, spec in SCHEMA.items() if isinstance(spec, dict) for k in spec]
+
+
+def _apply_override(config: dict[str, Any], override: str) -> None:
+    """``section.key=value`` with a TOML value (bare words are strings)."""
+    if "=" not in override:
+        raise ConfigError(
+            f"--set {override!r} must look like section.key=value, e.g. training.epochs=5."
+        )
+    dotted, text = (part.strip() for part in override.split("=", 1))
+    try:
+        value = tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    section, _, key = dotted.partition(".")
+    where = f"--set {dotted}"
+    spec = _known(section, SCHEMA, where, "")
+    if isinstance(spec, dict):
+        _known(key, spec, where, f"{section}.")
+        config[section][key] = value
+    elif key:
+        raise ConfigError(f"{where}: '{section}' is a plain key, not a section.")
+    else:
+        config[section] = value
+
+
+def _check_values(config: dict[str, Any], where: str) -> None:
+    for section, spec in SCHEMA.items():
+        if isinstance(spec, dict):
+            for key, field in spec.items():
+                _check_field(f"{section}.{key}", config[section][key], field, where)
+        else:
+            _check_field(section, config[section], spec, where)
+    data = config["data"]
+    if not all(isinstance(f, str) for f in data["features"]) or not data["features"]:
+        raise ConfigError(f"{where}: data.features must be a non-empty list of column names.")
+    unknown = [b for b in config["evaluation"]["baselines"] if b not in BASELINE_NAMES]
+    if unknown:
+        raise ConfigError(
+            f"{where}: evaluation.baselines has unknown {unknown}; choose from {BASELINE_NAMES}."
+        )
+    config["model"]["layers"] = [
+        check_layer(spec, f"model.layers[{i}]", where)
+        for i, spec in enumerate(config["model"]["layers"])
+    ]
+
+
+def _check_field(name: str, value: Any, field: Field, where: str) -> None:
+    accepted = field.types + ((int,) if float in field.types else ())
+    if (isinstance(value, bool) and bool not in field.types) or not isinstance(value, accepted):
+        expected = " or ".join("none" if t is type(None) else t.__name__ for t in field.types)
+        raise ConfigError(
+            f"{where}: {name} must be {expected}, got {value!r} ({type(value).__name__})."
+        )
+    if field.choices is not None and value not in field.choices:
+        raise ConfigError(f"{where}: {name}={value!r} is not one of {field.choices}.")
+    if field.minimum is not None and value is not None and value < field.minimum:
+        raise ConfigError(f"{where}: {name}={value!r} must be >= {field.minimum}.")
+
+
+def check_layer(spec: Any, name: str, where: str) -> dict[str, Any]:
+    """Check one ``{type = "LSTM", units = 50, ...}`` table against the layer's arguments."""
+    from rnncast.layers import LAYERS
+
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise ConfigError(
+            f"{where}: {name} must be a table with a 'type', e.g. "
+            '{ type = "LSTM", units = 50 }.'
+        )
+    kind = spec["type"]
+    if kind not in LAYERS:
+        nearest = difflib.get_close_matches(str(kind), list(LAYERS), n=1)
+        hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
+        raise ConfigError(
+            f"{where}: {name}.type={kind!r} is not a layer{hint} Layers: {', '.join(LAYERS)}."
+        )
+    allowed = _layer_arguments(LAYERS[kind])
+    for key in spec:
+        if key != "type" and key not in allowed:
+            nearest = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+            hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
+            raise ConfigError(f"{where}: unknown key '{name}.{key}' for {kind}{hint}")
+    checked = dict(spec)
+    if kind == "Bidirectional":
+        checked["layer"] = check_layer(spec.get("layer"), f"{name}.layer", where)
+    try:
+        build_layer(checked)
+    except (ConfigError, TypeError) as err:
+        raise ConfigError(f"{where}: {name} ({kind}): {err}") from err
+    return checked
+
+
+def build_layer(spec: dict[str, Any]) -> Any:
+    """An rnncast layer from a checked config table."""
+    from rnncast.layers import LAYERS
+
+    arguments = {k: v for k, v in spec.items() if k != "type"}
+    if spec["type"] == "Bidirectional":
+        arguments["layer"] = build_layer(arguments["layer"])
+    return LAYERS[spec["type"]](**arguments)
+
+
+def _layer_arguments(cls: type) -> list[str]:
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            names += [
+                p
+                for p in inspect.signature(klass.__init__).parameters
+                if p not in ("self", "args", "kwargs") and p not in names
+            ]
+        if klass.__name__ == "Layer":
+            break
+    return names
+
+
+def dump_config(config: dict[str, Any]) -> str:
+    """The resolved config as TOML text (``None`` values are left out, as TOML has no null)."""
+    lines = [f"name = {_toml(config['name'])}"]
+    for section, spec in SCHEMA.items():
+        if not isinstance(spec, dict):
+            continue
+        lines += ["", f"[{section}]"]
+        for key, value in config[section].items():
+            if value is None:
+                continue
+            if key == "layers":
+                lines.append("layers = [")
+                lines += [f"  {_toml(layer)}," for layer in value]
+                lines.append("]")
+            else:
+                lines.append(f"{key} = {_toml(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items() if v is not None) + " }"
+        )
+    raise ConfigError(f"cannot write {value!r} to TOML.")

@@ -1,0 +1,354 @@
+"""The ``rnncast`` command: run, train, predict, backtest, compare, data, bench.
+
+User errors (bad config, missing file, unknown ticker) print one line and exit
+2; runtime failures exit 1; ``--debug`` shows the traceback.
+
+Example:
+    $ rnncast run                                   # the sample AAPL, the tutorial LSTM
+    $ rnncast run --config configs/gru.toml --set training.epochs=5
+    $ rnncast predict --model runs/20261126-101500-lstm --days 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import rnncast as rc
+from rnncast.exceptions import FitError, RnncastError
+
+EXIT_USER_ERROR, EXIT_RUNTIME_ERROR, EXIT_INTERRUPTED = 2, 1, 130
+SUMMARY_COLUMNS = [
+    "rmse",
+    "mae",
+    "mase",
+    "skill_vs_naive_pct",
+    "directional_accuracy",
+    "directional_p_value",
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``rnncast`` command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        args.handler(args)
+    except KeyboardInterrupt:
+        print("rnncast: interrupted; no run folder was left half-written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except RnncastError as err:
+        if args.debug:
+            traceback.print_exc()
+        runtime = isinstance(err, FitError)
+        print(f"rnncast: {'failed' if runtime else 'error'}: {err}", file=sys.stderr)
+        return EXIT_RUNTIME_ERROR if runtime else EXIT_USER_ERROR
+    except Exception as err:  # a bug or an environment problem, not a user error
+        if args.debug:
+            raise
+        print(
+            f"rnncast: failed: {type(err).__name__}: {err} (use --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_RUNTIME_ERROR
+    return 0
+
+
+# ------------------------------------------------------------------ parser
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnncast",
+        description="Recurrent forecasting of daily prices, without look-ahead.",
+        epilog="example: rnncast run --ticker MSFT --set training.epochs=10",
+    )
+    parser.add_argument("--version", action="version", version=f"rnncast {rc.__version__}")
+    parser.set_defaults(debug=False)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _command(
+        commands,
+        "run",
+        _run,
+        "train, evaluate against baselines, forecast, report",
+        "rnncast run --config configs/lstm.toml --set training.epochs=10",
+        pipeline=True,
+    )
+    _command(
+        commands,
+        "train",
+        _train,
+        "fit and save a forecaster (no evaluation)",
+        "rnncast train --config configs/gru.toml --out models",
+        pipeline=True,
+    )
+    predict = _command(
+        commands,
+        "predict",
+        _predict,
+        "forecast the next sessions with a saved model",
+        "rnncast predict --model runs/20261126-101500-lstm --days 5",
+    )
+    predict.add_argument("--model", required=True, help="run folder or forecaster artifact")
+    _data_options(predict, ticker_default=None)
+    predict.add_argument("--days", type=int, default=5, help="sessions to forecast (5)")
+    predict.add_argument("--interval", type=float, help="prediction-interval coverage, e.g. 0.9")
+    backtest = _command(
+        commands,
+        "backtest",
+        _backtest,
+        "walk-forward backtest and trading simulation",
+        "rnncast backtest --config configs/lstm.toml --folds 5 --cost-bps 5",
+        pipeline=True,
+    )
+    backtest.add_argument("--folds", type=int, help="number of folds (backtest.folds)")
+    backtest.add_argument("--cost-bps", type=float, help="cost per trade (backtest.cost_bps)")
+    compare = _command(
+        commands,
+        "compare",
+        _compare,
+        "rank several configs and the baselines",
+        "rnncast compare configs/*.toml --set training.epochs=5",
+    )
+    compare.add_argument("configs", nargs="+", help="TOML config files")
+    _pipeline_options(compare, config=False)
+    _data_commands(commands)
+    bench = _command(
+        commands,
+        "bench",
+        _bench,
+        "speed and memory next to plain PyTorch",
+        "rnncast bench --markdown docs/benchmarks.md --json results.json",
+    )
+    bench.add_argument("--quick", action="store_true", help="seconds-long smoke run")
+    bench.add_argument("--markdown", help="also write the table to this Markdown file")
+    bench.add_argument("--json", help="also write the raw results to this JSON file")
+    return parser
+
+
+def _command(
+    commands: Any, name: str, handler: Any, summary: str, example: str, pipeline: bool = False
+) -> argparse.ArgumentParser:
+    sub = commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=f"example: {example}",
+    )
+    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.set_defaults(handler=handler)
+    if pipeline:
+        _pipeline_options(sub)
+    return sub
+
+
+def _pipeline_options(sub: argparse.ArgumentParser, config: bool = True) -> None:
+    if config:
+        sub.add_argument("--config", type=Path, help="TOML config (see configs/)")
+    _data_options(sub)
+    sub.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. training.epochs=5",
+    )
+    sub.add_argument("--out", type=Path, default=Path("runs"), help="parent folder (runs/)")
+    sub.add_argument("--seed", type=int, help="seed of weights, shuffling and dropout")
+
+
+def _data_options(sub: argparse.ArgumentParser, ticker_default: str | None = None) -> None:
+    sub.add_argument(
+        "--ticker",
+        default=ticker_default,
+        help="sample ticker, or the one to pick from a multi-ticker CSV (data.ticker)",
+    )
+    sub.add_argument("--csv", type=Path, help="price CSV file (data.csv)")
+
+
+def _data_commands(commands: Any) -> None:
+    data = commands.add_parser(
+        "data",
+        help="list, show or download price data",
+        description="List, show or download price data.",
+    )
+    data.add_argument("--debug", action="store_true", help="show tracebacks")
+    actions = data.add_subparsers(title="actions", metavar="ACTION")
+    _command(actions, "list", _data_list, "list the built-in sample tickers", "rnncast data list")
+    show = _command(
+        actions,
+        "show",
+        _data_show,
+        "show a sample ticker's first and last rows",
+        "rnncast data show MSFT --raw",
+    )
+    show.add_argument("ticker")
+    show.add_argument("--raw", action="store_true", help="unadjusted prices")
+    show.add_argument("--rows", type=int, default=5)
+    download = _command(
+        actions,
+        "download",
+        _data_download,
+        "download daily prices from Yahoo Finance (needs rnncast[yahoo])",
+        "rnncast data download AAPL --start 2015-01-01 --csv aapl.csv",
+    )
+    download.add_argument("ticker")
+    download.add_argument("--start")
+    download.add_argument("--end")
+    download.add_argument("--csv", type=Path, help="also write the prices to this CSV file")
+
+
+# ------------------------------------------------------------------ handlers
+def _config(args: argparse.Namespace, path: Path | None = None) -> dict[str, Any]:
+    from rnncast.cli.config import load_config
+
+    overrides = list(args.overrides)
+    if args.ticker:
+        overrides.append(f"data.ticker={_quoted(args.ticker)}")
+    if args.csv:
+        overrides += [f"data.csv={_quoted(args.csv)}"]
+    if args.seed is not None:
+        overrides.append(f"training.seed={args.seed}")
+    return load_config(path if path is not None else getattr(args, "config", None), overrides)
+
+
+def _run(args: argparse.Namespace) -> None:
+    from rnncast.cli import pipelines as runner
+
+    config = _config(args)
+    result = runner.run(config, out=args.out)
+    _print_summary(result.table, result.verdict)
+    _print_forecast(result.forecast)
+    print(f"report: {result.folder / 'report.html'}")
+
+
+def _train(args: argparse.Namespace) -> None:
+    from rnncast.cli import pipelines as runner
+
+    result = runner.train_only(_config(args), out=args.out)
+    print(f"saved: {result.folder / 'forecaster'}")
+
+
+def _backtest(args: argparse.Namespace) -> None:
+    from rnncast.cli import pipelines as runner
+
+    if args.folds is not None:
+        args.overrides.append(f"backtest.folds={args.folds}")
+    if args.cost_bps is not None:
+        args.overrides.append(f"backtest.cost_bps={args.cost_bps}")
+    result = runner.backtest(_config(args), out=args.out)
+    _print_summary(result.table, result.verdict, "Walk-forward forecasts: model vs baselines")
+    print(result.extra["trading"])
+    print(f"report: {result.folder / 'report.html'}")
+
+
+def _compare(args: argparse.Namespace) -> None:
+    from rnncast.cli import pipelines as runner
+
+    configs = [_config(args, Path(path)) for path in args.configs]
+    result = runner.compare(configs, out=args.out)
+    _print_table(result.table, "Leaderboard (lower MASE is better)", ["rank", *SUMMARY_COLUMNS])
+    print(f"leaderboard: {result.folder / 'leaderboard.html'}")
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from rnncast.cli import pipelines as runner
+    from rnncast.cli.config import load_config
+
+    folder = Path(args.model)
+    artifact = folder / "forecaster" if (folder / "forecaster").is_dir() else folder
+    forecaster = rc.load(artifact)
+    data = (
+        load_config(folder / "config.toml")["data"]
+        if (folder / "config.toml").is_file()
+        else load_config()["data"]
+    )
+    if args.ticker:
+        data = {**data, "ticker": args.ticker, "csv": None}
+    if args.csv:
+        data = {**data, "csv": str(args.csv)}
+    frame, source = runner.load_data(data)
+    forecast = forecaster.predict_next(frame, days=args.days, interval=args.interval)
+    last = frame[forecaster.target].iloc[-1]
+    print(f"{source}: last date {frame.index[-1].date()}, {forecaster.target} {last:.4f}")
+    _print_forecast(forecast)
+
+
+def _data_list(args: argparse.Namespace) -> None:
+    for ticker in rc.datasets.available_samples():
+        frame = rc.datasets.load_sample(ticker)
+        print(
+            f"{ticker:<5} {len(frame):>5} rows  {frame.index[0].date()} .. {frame.index[-1].date()}"
+        )
+
+
+def _data_show(args: argparse.Namespace) -> None:
+    frame = rc.datasets.load_sample(args.ticker, adjusted=not args.raw)
+    with pd.option_context("display.width", 120, "display.max_columns", 10):
+        print(pd.concat([frame.head(args.rows), frame.tail(args.rows)]))
+
+
+def _data_download(args: argparse.Namespace) -> None:
+    frame = rc.datasets.download(args.ticker, args.start, args.end)
+    print(f"{args.ticker}: {len(frame)} rows {frame.index[0].date()} .. {frame.index[-1].date()}")
+    if args.csv:
+        frame.to_csv(args.csv, index_label="date")
+        print(f"written: {args.csv}")
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from rnncast.cli import bench
+
+    bench.main(quick=args.quick, markdown_path=args.markdown, json_path=args.json)
+
+
+# ------------------------------------------------------------------ output
+def _print_summary(
+    table: pd.DataFrame | None, verdict: str, title: str = "Test part: model vs baselines"
+) -> None:
+    if table is not None:
+        _print_table(table, title, SUMMARY_COLUMNS)
+    print(f"verdict: {verdict}")
+
+
+def _print_table(table: pd.DataFrame, title: str, columns: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(title=title)
+    view.add_column(table.index.name or "model")
+    shown = [c for c in columns if c in table.columns]
+    for column in shown:
+        view.add_column(column.replace("_", " "), justify="right")
+    for name, row in table.iterrows():
+        view.add_row(str(name), *(_number(row[c]) for c in shown))
+    Console().print(view)
+
+
+def _print_forecast(forecast: pd.DataFrame | None) -> None:
+    if forecast is None:
+        return
+    print("Next sessions:")
+    for date, row in forecast.iterrows():
+        band = f"  [{row['lower']:.4f}, {row['upper']:.4f}]" if "lower" in row else ""
+        print(f"  {date.strftime('%a %Y-%m-%d')}  {row['forecast']:.4f}{band}")
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if pd.isna(value):
+        return "-"
+    return f"{value:.4g}"
+
+
+def _quoted(value: Path | str) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,512 @@
+"""The pipelines behind the ``rnncast`` command: run, train, backtest, compare.
+
+Each writes a run folder ``<out>/<YYYYmmdd-HHMMSS>-<name>/``. The folder is
+assembled under a hidden name and renamed when complete, so an interrupted
+run never leaves a half-written folder under its final name.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import rnncast as rc
+from rnncast._internal.jsonsafe import json_safe
+from rnncast.cli.config import build_layer, dump_config
+from rnncast.forecasting.forecaster import Forecaster
+from rnncast.optimizers import OPTIMIZERS
+from rnncast.saving import atomic_folder
+
+
+@dataclass
+class Prepared:
+    """Data of one run: the frame, where it came from, and its chronological split."""
+
+    frame: pd.DataFrame
+    source: str
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+
+@dataclass
+class RunResult:
+    """What a pipeline leaves behind: its folder and the numbers it printed."""
+
+    folder: Path
+    verdict: str = ""
+    table: pd.DataFrame | None = None
+    forecast: pd.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ data and model
+def load_data(data: dict[str, Any]) -> tuple[pd.DataFrame, str]:
+    """The price frame a config asks for (a CSV file, or a sample ticker)."""
+    if data.get("csv"):
+        frame = rc.datasets.read_csv(data["csv"], fill=data.get("fill"))
+        if "ticker" in frame.columns:
+            frame = _one_ticker(frame, data["ticker"], data["csv"])
+        return frame, str(data["csv"])
+    return rc.datasets.load_sample(data["ticker"]), f"sample {data['ticker'].upper()}"
+
+
+def prepare(config: dict[str, Any]) -> Prepared:
+    """Load, check and split the data of ``config``."""
+    data = config["data"]
+    frame, source = load_data(data)
+    parts = rc.data.chronological_split(
+        frame,
+        val=data["val"],
+        test=data["test"],
+        val_start=data.get("val_start"),
+        test_start=data.get("test_start"),
+    )
+    return Prepared(frame, source, *parts)
+
+
+def build_forecaster(config: dict[str, Any]) -> Forecaster:
+    """A Forecaster with the configured layers, compiled with the configured optimizer."""
+    training, forecast, data = config["training"], config["forecast"], config["data"]
+    model = rc.Sequential(
+        [build_layer(spec) for spec in config["model"]["layers"]],
+        name=config["name"],
+        seed=training["seed"],
+    )
+    optimizer = OPTIMIZERS[training["optimizer"]](learning_rate=training["learning_rate"])
+    model.compile(optimizer=optimizer, loss=training["loss"], metrics=["mae"])
+    return Forecaster(
+        model,
+        lookback=forecast["lookback"],
+        horizon=forecast["horizon"],
+        features=data["features"],
+        target=data["target"],
+        target_transform=forecast["target_transform"],
+        scaler=forecast["scaler"],
+        strategy=forecast["strategy"],
+        calendar=forecast["calendar"],
+        seed=training["seed"],
+    )
+
+
+def fit_kwargs(config: dict[str, Any], epochs: int | None = None) -> dict[str, Any]:
+    """Keras fit arguments from the [training] section (early stopping on val_loss)."""
+    training = config["training"]
+    callbacks = []
+    if training["patience"]:
+        callbacks.append(
+            rc.callbacks.EarlyStopping(patience=training["patience"], restore_best_weights=True)
+        )
+    return {
+        "epochs": epochs or training["epochs"],
+        "batch_size": training["batch_size"],
+        "verbose": training["verbose"],
+        "callbacks": callbacks,
+    }
+
+
+def selected_baselines(config: dict[str, Any]) -> list[Any]:
+    """The configured baselines, fitted later on the training rows."""
+    forecast = config["forecast"]
+    common = {
+        "lookback": forecast["lookback"],
+        "horizon": forecast["horizon"],
+        "target": config["data"]["target"],
+    }
+    return [
+        b
+        for b in rc.baselines.all_baselines(**common)
+        if b.name in config["evaluation"]["baselines"]
+    ]
+
+
+# ------------------------------------------------------------------ pipelines
+def run(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
+    """Load, split, train, evaluate against baselines, forecast, write the run folder."""
+    started = time.perf_counter()
+    data = prepare(config)
+    say(
+        f"data: {data.source}, {len(data.frame)} rows {data.frame.index[0].date()} .. "
+        f"{data.frame.index[-1].date()}; train {len(data.train)}, val {len(data.val)}, "
+        f"test {len(data.test)}"
+    )
+    fc = build_forecaster(config)
+    fc.fit(data.train, validation=data.val, **fit_kwargs(config))
+    fitted_at = time.perf_counter()
+    report = fc.evaluate(
+        data.test,
+        context=data.val,
+        baselines=selected_baselines(config),
+        interval=config["evaluation"]["interval"],
+    )
+    forecasts = report.forecasts
+    evaluated_at = time.perf_counter()
+    interval = config["evaluation"]["interval"]
+    future = fc.predict_next(
+        data.frame, days=_days(config, fc), interval=interval if fc.residuals_ is not None else None
+    )
+    timings = {"fit_s": fitted_at - started, "evaluate_s": evaluated_at - fitted_at}
+    target = new_run_path(out, config["name"])
+    with atomic_folder(target) as folder:
+        fc.save(folder / "forecaster")
+        (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
+        predictions = prediction_table(data.test, forecasts, config["data"]["target"])
+        predictions.to_csv(folder / "predictions.csv", index_label="date")
+        future.to_csv(folder / "forecast.csv", index_label="date")
+        metrics = _metrics_json(report, config, data, fc, timings)
+        (folder / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        timings["total_s"] = time.perf_counter() - started
+        _write_report(folder, config, data, fc, report, predictions, future, timings)
+    return RunResult(target, report.verdict, report.to_frame(), future)
+
+
+def train_only(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
+    """Fit and save the forecaster (no evaluation)."""
+    data = prepare(config)
+    say(f"data: {data.source}, train {len(data.train)} rows, val {len(data.val)}")
+    fc = build_forecaster(config)
+    fc.fit(data.train, validation=data.val, **fit_kwargs(config))
+    target = new_run_path(out, config["name"])
+    with atomic_folder(target) as folder:
+        fc.save(folder / "forecaster")
+        (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
+    return RunResult(target)
+
+
+def prediction_table(
+    test: pd.DataFrame, forecasts: dict[str, pd.DataFrame], target: str
+) -> pd.DataFrame:
+    """Step-1 forecasts of every model next to the actual price (``predictions.csv``)."""
+    index = forecasts["model"].index
+    table = pd.DataFrame({"actual": test[target].reindex(index)}, index=index)
+    for name, frame in forecasts.items():
+        table[name] = frame["step_1"]
+    return table
+
+
+def _days(config: dict[str, Any], fc: Forecaster) -> int:
+    days = config["forecast"]["days"]
+    return min(days, fc.horizon) if fc.strategy == "direct" else days
+
+
+def _metrics_json(
+    report: Any, config: dict[str, Any], data: Prepared, fc: Forecaster, timings: dict[str, float]
+) -> dict[str, Any]:
+    summary = report.to_dict()
+    return {
+        "models": json_safe(report.to_frame().to_dict(orient="index")),
+        "verdict": report.verdict,
+        "per_step": summary.get("per_step"),
+        "lag": summary.get("lag"),
+        "coverage": summary.get("coverage"),
+        "name": config["name"],
+        "data": {"source": data.source, **fc.train_info_},
+        "test": {
+            "start": str(data.test.index[0].date()),
+            "end": str(data.test.index[-1].date()),
+            "rows": len(data.test),
+        },
+        "epochs": len(fc.history_.epoch),
+        "timings": timings,
+    }
+
+
+def _write_report(
+    folder: Path,
+    config: dict[str, Any],
+    data: Prepared,
+    fc: Forecaster,
+    report: Any,
+    predictions: pd.DataFrame,
+    future: pd.DataFrame,
+    timings: dict[str, float],
+    backtest: dict[str, Any] | None = None,
+) -> None:
+    from rnncast.cli.html_report import write_report
+
+    interval = config["evaluation"]["interval"]
+    coverage = (report.coverage or {}).get("model", {}).get("step_1")
+    band = report.intervals.get("model")
+    intervals = (
+        None
+        if band is None
+        else pd.DataFrame({"lower": band["lower"]["step_1"], "upper": band["upper"]["step_1"]})
+    )
+    run_info = {
+        "name": config["name"],
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "verdict": report.verdict,
+        "metrics": report.to_frame(),
+        "history": dict(fc.history_.history),
+        "predictions": predictions,
+        "intervals": intervals,
+        "interval_level": interval,
+        "coverage": coverage,
+        "lag": report.lag,
+        "forecast": future,
+        "backtest": backtest,
+        "metadata": metadata(config, data, fc, timings),
+    }
+    write_report(run_info, folder)
+
+
+def metadata(
+    config: dict[str, Any], data: Prepared, fc: Forecaster | None, timings: dict[str, float]
+) -> dict[str, Any]:
+    """Versions, seed, data fingerprint, timings and the resolved config."""
+    import torch
+
+    fingerprint = fc.train_info_ if fc is not None and hasattr(fc, "train_info_") else {}
+    return {
+        "rnncast": rc.__version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "seed": config["training"]["seed"],
+        "data": {"source": data.source, **fingerprint},
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+        "config": dump_config(config),
+    }
+
+
+# ------------------------------------------------------------------ folders
+def new_run_path(out: str | Path, name: str) -> Path:
+    """``<out>/<YYYYmmdd-HHMMSS>-<name>``, with a ``-2``, ``-3`` ... suffix if taken.
+
+    Pipelines fill it through :func:`rnncast.saving.atomic_folder`, so it appears
+    only when complete (an interrupted run leaves nothing behind).
+    """
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(out) / f"{stamp}-{_slug(name)}"
+    suffix = 2
+    while path.exists():
+        path = Path(out) / f"{stamp}-{_slug(name)}-{suffix}"
+        suffix += 1
+    return path
+
+
+def _slug(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")
+    return cleaned or "run"
+
+
+def _one_ticker(frame: pd.DataFrame, ticker: str, source: str) -> pd.DataFrame:
+    tickers = frame["ticker"].unique()
+    if ticker not in tickers:
+        raise rc.DataError(
+            f"{source} holds several tickers ({', '.join(map(str, tickers[:8]))}"
+            f"{', ...' if len(tickers) > 8 else ''}); choose one with "
+            "--ticker or data.ticker."
+        )
+    return frame[frame["ticker"] == ticker].drop(columns="ticker")
+
+
+# ------------------------------------------------------------------ backtest
+def backtest(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
+    """Walk-forward backtest of the configured model plus a trading simulation."""
+    started = time.perf_counter()
+    data = prepare(config)
+    settings = config["backtest"]
+    fc = build_forecaster(config)
+    kwargs = fit_kwargs(config, epochs=settings["epochs"])
+    validation = 0.1 if kwargs["callbacks"] else 0.0
+    common = {
+        "initial_train": settings["initial_train"],
+        "max_folds": settings["folds"],
+        "refit_every": settings["refit_every"],
+        "window": settings["window"],
+    }
+    say(f"data: {data.source}, {len(data.frame)} rows; {settings['folds']} folds")
+    model = rc.backtest.walk_forward(
+        fc, data.frame, validation=validation, fit_kwargs=kwargs, **common
+    )
+    cheap = [b for b in selected_baselines(config) if b.name in ("naive", "drift", "linear_ar")]
+    steps = {"model": model.forecasts.drop(columns="fold")}
+    for baseline in rc.baselines.with_naive(cheap, fc.lookback, fc.horizon, fc.target):
+        steps[baseline.name] = rc.backtest.walk_forward(
+            baseline, data.frame, verbose=0, **common
+        ).forecasts.drop(columns="fold")
+    prices = data.frame[fc.target]
+    first = rc.backtest.initial_rows(settings["initial_train"], len(data.frame))
+    report = rc.evaluate.evaluate_forecasts(
+        prices, steps, model.predictions["base"], prices.iloc[:first]
+    )
+    rule = {
+        "rule": settings["rule"],
+        "threshold": settings["threshold"],
+        "cost_bps": settings["cost_bps"],
+        "slippage_bps": settings["slippage_bps"],
+    }
+    benchmarks = {k: v for k, v in steps.items() if k in ("naive", "linear_ar")}
+    trading = rc.backtest.simulate_trading(prices, steps["model"], benchmarks=benchmarks, **rule)
+    timings = {"backtest_s": time.perf_counter() - started}
+    run_dir = new_run_path(out, f"{config['name']}-backtest")
+    with atomic_folder(run_dir) as folder:
+        (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
+        model.folds.to_csv(folder / "folds.csv", index=False)
+        predictions = prediction_table(data.frame, steps, fc.target)
+        predictions.to_csv(folder / "predictions.csv", index_label="date")
+        equity = _equity_table(trading, prices, benchmarks, rule)
+        equity.to_csv(folder / "equity.csv", index_label="date")
+        metrics = {
+            "models": json_safe(report.to_frame().to_dict(orient="index")),
+            "verdict": report.verdict,
+            "folds": model.to_dict()["folds"],
+            "walk_forward": json_safe(model.metrics),
+            "trading": trading.to_dict(),
+            "name": config["name"],
+            "timings": timings,
+        }
+        (folder / "metrics.json").write_text(
+            json.dumps(json_safe(metrics), indent=2), encoding="utf-8"
+        )
+        _write_backtest_report(
+            folder, config, data, report, predictions, model, trading, equity, timings
+        )
+    return RunResult(
+        run_dir, report.verdict, report.to_frame(), extra={"trading": trading, "folds": model.folds}
+    )
+
+
+def _equity_table(
+    trading: Any, prices: pd.Series, benchmarks: dict[str, pd.DataFrame], rule: dict[str, Any]
+) -> pd.DataFrame:
+    """Equity curves: the strategy, buy-and-hold (before costs) and the same rule on baselines."""
+    dates = trading.equity.index
+    held = prices.reindex(dates)
+    curves = {"strategy": trading.equity, "buy_and_hold": held / held.iloc[0]}
+    for name, forecast in benchmarks.items():
+        curves[name] = rc.backtest.simulate_trading(prices, forecast, **rule).equity
+    return pd.DataFrame(curves)
+
+
+def _write_backtest_report(
+    folder: Path,
+    config: dict[str, Any],
+    data: Prepared,
+    report: Any,
+    predictions: pd.DataFrame,
+    model: Any,
+    trading: Any,
+    equity: pd.DataFrame,
+    timings: dict[str, float],
+) -> None:
+    from rnncast.cli.html_report import write_report
+
+    run_info = {
+        "name": f"{config['name']} backtest",
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "verdict": report.verdict,
+        "metrics": report.to_frame(),
+        "history": {},
+        "predictions": predictions,
+        "intervals": None,
+        "interval_level": None,
+        "coverage": None,
+        "lag": report.lag,
+        "forecast": None,
+        "backtest": {
+            "folds": model.folds,
+            "equity": equity,
+            "comparison": trading.comparison,
+            "disclaimer": rc.forecasting.trading.DISCLAIMER,
+        },
+        "metadata": metadata(config, data, None, timings),
+    }
+    write_report(run_info, folder)
+
+
+# ------------------------------------------------------------------ compare
+def compare(configs: list[dict[str, Any]], out: str | Path = "runs", say: Any = print) -> RunResult:
+    """Every config and every baseline on the same split: a ranked leaderboard."""
+    started = time.perf_counter()
+    first = configs[0]
+    data = prepare(first)
+    say(
+        f"data: {data.source}; {len(configs)} models on train {len(data.train)}, "
+        f"val {len(data.val)}, test {len(data.test)}"
+    )
+    rows, names = {}, _unique([c["name"] for c in configs])
+    lookback, horizon = first["forecast"]["lookback"], first["forecast"]["horizon"]
+    chosen = rc.baselines.with_naive(
+        selected_baselines(first), lookback, horizon, first["data"]["target"]
+    )
+    baselines = {
+        b.name: b.fit(data.train).predict(data.test, context=data.val) for b in chosen
+    }  # fitted once, shared by every model
+    baseline_rows = None
+    for number, (name, config) in enumerate(zip(names, configs, strict=True), start=1):
+        begun = time.perf_counter()
+        fc = build_forecaster(config)
+        fc.fit(data.train, validation=data.val, **{**fit_kwargs(config), "verbose": 0})
+        forecasts = {"model": fc.predict(data.test, context=data.val)}
+        forecasts.update(
+            {
+                k: v.loc[forecasts["model"].index, forecasts["model"].columns]
+                for k, v in baselines.items()
+            }
+        )
+        table = fc.score(data.test, forecasts, context=data.val, interval=None).to_frame()
+        rows[name] = table.loc["model"]
+        if baseline_rows is None:
+            baseline_rows = table.drop(index="model")
+        say(
+            f"[{number}/{len(configs)}] {name}: MASE {table.loc['model', 'mase']:.4g}, skill "
+            f"{table.loc['model', 'skill_vs_naive_pct']:+.2f}%, "
+            f"{time.perf_counter() - begun:.0f}s"
+        )
+    board = pd.concat([pd.DataFrame(rows).T, baseline_rows]).sort_values("mase")
+    board.insert(0, "rank", range(1, len(board) + 1))
+    board.index.name = "model"
+    run_dir = new_run_path(out, "compare")
+    with atomic_folder(run_dir) as folder:
+        board.to_csv(folder / "leaderboard.csv")
+        for config in configs:
+            (folder / f"{_slug(config['name'])}.toml").write_text(
+                dump_config(config), encoding="utf-8"
+            )
+        (folder / "metrics.json").write_text(
+            json.dumps(
+                {
+                    "models": json_safe(board.drop(columns="rank").to_dict(orient="index")),
+                    "ranking": list(board.index),
+                    "timings": {"total_s": time.perf_counter() - started},
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+        _write_leaderboard(folder, board, data)
+    return RunResult(run_dir, table=board)
+
+
+def _write_leaderboard(folder: Path, board: pd.DataFrame, data: Prepared) -> None:
+    from rnncast.cli import plots
+    from rnncast.cli.html_report import render_leaderboard
+
+    figure = plots.leaderboard(board.drop(columns="rank"), metric="mase")
+    image = plots.png_bytes(figure)
+    (folder / "leaderboard.png").write_bytes(image)
+    plots.close(figure)
+    title = (
+        f"Leaderboard on {data.source}, test {data.test.index[0].date()} .. "
+        f"{data.test.index[-1].date()} (lower MASE is better)"
+    )
+    (folder / "leaderboard.html").write_text(
+        render_leaderboard(board, image, title), encoding="utf-8"
+    )
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    result = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        result.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return result

@@ -1,0 +1,275 @@
+"""Walk-forward backtests: refit on the past, forecast the next block, move on.
+
+Example:
+    >>> import rnncast as rc
+    >>> from rnncast.forecasting.baselines import Naive
+    >>> frame = rc.datasets.load_sample("IBM")
+    >>> result = rc.backtest.walk_forward(Naive(lookback=20), frame, initial_train=0.8,
+    ...                                   max_folds=4, verbose=0)
+    >>> len(result.folds)
+    4
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from rnncast._internal.jsonsafe import json_safe
+from rnncast.exceptions import ConfigError, DataError
+from rnncast.forecasting.trading import TradingResult, simulate_trading
+
+WINDOWS = ("expanding", "rolling")
+
+__all__ = ["BacktestResult", "TradingResult", "simulate_trading", "walk_forward"]
+
+
+@dataclass
+class BacktestResult:
+    """What :func:`walk_forward` returns.
+
+    Attributes:
+        folds: One row per fold: dates of its training rows and test block,
+            sample count and step-1 metrics (rmse, mae, mape, naive_rmse,
+            skill_vs_naive_pct, directional_accuracy).
+        predictions: Date-indexed ``actual``, ``forecast`` (step 1), ``base``
+            (the last price the forecast knew) and ``fold``.
+        metrics: The same metrics over all out-of-sample forecasts.
+        forecasts: The full forecast frames (``step_1 .. step_H``) of all folds.
+    """
+
+    folds: pd.DataFrame
+    predictions: pd.DataFrame
+    metrics: dict[str, float]
+    forecasts: pd.DataFrame = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary (NaN becomes ``None``)."""
+        return json_safe({"metrics": self.metrics, "folds": self.folds.to_dict(orient="records")})
+
+    def __str__(self) -> str:
+        with pd.option_context("display.width", 120, "display.precision", 4):
+            table = self.folds.to_string(index=False)
+        overall = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
+        return f"{table}\nAll folds: {overall}"
+
+
+def walk_forward(
+    estimator: Any,
+    frame: pd.DataFrame,
+    initial_train: int | float = 0.6,
+    step: int | None = None,
+    refit_every: int = 1,
+    window: str = "expanding",
+    max_folds: int | None = None,
+    warm_start: bool = False,
+    validation: float = 0.0,
+    fit_kwargs: dict[str, Any] | None = None,
+    verbose: int = 1,
+) -> BacktestResult:
+    """Walk-forward (rolling-origin) evaluation of a Forecaster or a baseline.
+
+    Fold ``i`` trains on the rows before its cut-off (all of them with
+    ``window="expanding"``, the last ``initial_train`` rows with
+    ``"rolling"``), refits scalers and model on those rows only (from
+    scratch, or continuing the previous fold's weights with
+    ``warm_start=True``), and forecasts the next ``step`` rows with the
+    training rows as context. Nothing after a fold's cut-off reaches its fit
+    or its forecasts.
+
+    Args:
+        estimator: A :class:`rnncast.Forecaster` or a :mod:`rnncast.forecasting.baselines`
+            object; it is cloned, never modified.
+        frame: The whole price history (single series).
+        initial_train: Rows of the first training part (int) or a fraction of
+            the frame (float).
+        step: Rows per test block; default: the rest of the frame split into
+            ``max_folds`` blocks (or 21 sessions, about a month).
+        refit_every: Refit every ``refit_every`` folds; in between, the last
+            fitted estimator forecasts with the newer data as context.
+        window: ``"expanding"`` or ``"rolling"`` training window.
+        max_folds: At most this many folds (the first ones).
+        warm_start: Continue training the previous fold's network instead of
+            starting from fresh weights (Forecasters only).
+        validation: Fraction of each training part held out (at its end) as
+            validation data for the network (early stopping, intervals).
+        fit_kwargs: Passed to ``fit`` (``epochs``, ``batch_size``, ``callbacks`` ...).
+        verbose: 1 shows progress over the folds, 0 is silent.
+
+    Returns:
+        A :class:`BacktestResult`.
+    """
+    _check_frame(frame)
+    first = initial_rows(initial_train, len(frame))
+    fit_kwargs = dict(fit_kwargs or {})
+    if hasattr(estimator, "predict_next"):  # a Forecaster: quiet epochs inside folds
+        fit_kwargs.setdefault("verbose", 0)
+    step = _step(step, max_folds, len(frame) - first)
+    cuts = list(range(first, len(frame), step))[:max_folds]
+    if window not in WINDOWS:
+        raise ConfigError(f"window={window!r} is not supported; use one of {WINDOWS}.")
+    if refit_every < 1:
+        raise ConfigError(f"refit_every must be >= 1, got {refit_every!r}.")
+    progress = _FoldProgress(len(cuts), verbose)
+    fitted, rows, parts = None, [], []
+    for number, cut in enumerate(cuts):
+        train = frame.iloc[cut - first if window == "rolling" else 0 : cut]
+        test = frame.iloc[cut : cut + step]
+        if fitted is None or number % refit_every == 0:
+            fitted = _fit(estimator, fitted, train, warm_start, validation, fit_kwargs)
+        forecast = _forecast_block(fitted, frame, cut, step, train)
+        parts.append(forecast.assign(fold=number))
+        rows.append(_fold_row(number, train, test, forecast, frame, fitted))
+        progress.update(number + 1, rows[-1])
+    forecasts = pd.concat(parts)
+    predictions = _predictions(forecasts, frame, _target(estimator))
+    return BacktestResult(pd.DataFrame(rows), predictions, _metrics(predictions), forecasts)
+
+
+def _fit(
+    estimator: Any,
+    previous: Any,
+    train: pd.DataFrame,
+    warm_start: bool,
+    validation: float,
+    fit_kwargs: dict[str, Any],
+) -> Any:
+    """A fitted copy of ``estimator`` (or ``previous`` trained further when warm-starting)."""
+    if warm_start and previous is not None and hasattr(previous, "model_"):
+        model = previous
+        model.model = previous.model_  # fit trains a copy of it
+    else:
+        model = (
+            estimator.clone()
+            if hasattr(estimator, "clone")
+            else type(estimator)(**estimator.get_config())
+        )
+    if validation:
+        cut = len(train) - max(1, math.floor(len(train) * validation))
+        return model.fit(train.iloc[:cut], validation=train.iloc[cut:], **fit_kwargs)
+    return model.fit(train, **fit_kwargs)
+
+
+def _forecast_block(
+    fitted: Any, frame: pd.DataFrame, cut: int, step: int, train: pd.DataFrame
+) -> pd.DataFrame:
+    """Forecasts whose step 1 falls in the block ``frame[cut:cut+step]``.
+
+    The block is lengthened by ``horizon - 1`` rows so that its last sessions
+    get a step-1 forecast too; those extra rows are only targets, never
+    inputs, so no forecast sees data from its own future.
+    """
+    horizon = int(getattr(fitted, "horizon", 1))
+    block = frame.iloc[cut : min(cut + step + horizon - 1, len(frame))]
+    forecast = fitted.predict(block, context=train)
+    return forecast[forecast.index <= frame.index[min(cut + step, len(frame)) - 1]]
+
+
+def _fold_row(
+    number: int,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    forecast: pd.DataFrame,
+    frame: pd.DataFrame,
+    fitted: Any,
+) -> dict[str, Any]:
+    predictions = _predictions(forecast.assign(fold=number), frame, _target(fitted))
+    return {
+        "fold": number,
+        "train_start": train.index[0].date(),
+        "train_end": train.index[-1].date(),
+        "test_start": test.index[0].date(),
+        "test_end": test.index[-1].date(),
+        "n": len(predictions),
+        **_metrics(predictions),
+    }
+
+
+def _predictions(forecasts: pd.DataFrame, frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Step-1 forecasts next to the actual price and the base (previous session's price)."""
+    prices = frame[target]
+    position = prices.index.get_indexer(forecasts.index)  # (n,)
+    return pd.DataFrame(
+        {
+            "actual": prices.to_numpy()[position],
+            "forecast": forecasts["step_1"].to_numpy(),
+            "base": prices.to_numpy()[position - 1],
+            "fold": forecasts["fold"].to_numpy(),
+        },
+        index=forecasts.index,
+    )
+
+
+def _metrics(predictions: pd.DataFrame) -> dict[str, float]:
+    from rnncast import evaluate as ev
+
+    actual, forecast = predictions["actual"].to_numpy(), predictions["forecast"].to_numpy()
+    naive = predictions["base"].to_numpy()
+    accuracy = ev.directional_accuracy(actual, forecast, naive)[0] if len(actual) else math.nan
+    return {
+        "rmse": ev.rmse(actual, forecast),
+        "mae": ev.mae(actual, forecast),
+        "mape": ev.mape(actual, forecast),
+        "naive_rmse": ev.rmse(actual, naive),
+        "skill_vs_naive_pct": ev.skill_vs_naive_pct(actual, forecast, naive),
+        "directional_accuracy": accuracy,
+    }
+
+
+def _target(estimator: Any) -> str:
+    return getattr(estimator, "target", "close")
+
+
+def initial_rows(initial_train: int | float, rows: int) -> int:
+    """Rows of the first training part: ``initial_train`` rows, or that fraction of ``rows``."""
+    if isinstance(initial_train, float):
+        if not 0 < initial_train < 1:
+            raise ConfigError(f"initial_train={initial_train} as a fraction must be in (0, 1).")
+        initial_train = math.floor(rows * initial_train)
+    if not 0 < int(initial_train) < rows:
+        raise ConfigError(
+            f"initial_train={initial_train} must leave rows to test (the frame has {rows})."
+        )
+    return int(initial_train)
+
+
+def _step(step: int | None, max_folds: int | None, remaining: int) -> int:
+    if step is None:
+        step = math.ceil(remaining / max_folds) if max_folds else 21
+    if step < 1:
+        raise ConfigError(f"step must be >= 1 row, got {step!r}.")
+    if max_folds is not None and max_folds < 1:
+        raise ConfigError(f"max_folds must be >= 1, got {max_folds!r}.")
+    return int(step)
+
+
+def _check_frame(frame: pd.DataFrame) -> None:
+    if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError("walk_forward takes a price frame indexed by date.")
+    if "ticker" in frame.columns:
+        raise DataError("walk_forward takes one series; select one ticker first.")
+
+
+class _FoldProgress:
+    """One line per fold (folds take long enough that a line each is readable)."""
+
+    def __init__(self, folds: int, verbose: int) -> None:
+        self.folds, self.verbose, self.started = folds, verbose, time.perf_counter()
+
+    def update(self, done: int, row: dict[str, Any]) -> None:
+        if not self.verbose:
+            return
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / done * (self.folds - done)
+        print(
+            f"fold {done}/{self.folds} [{row['test_start']} .. {row['test_end']}] "
+            f"rmse {row['rmse']:.4g}, naive {row['naive_rmse']:.4g} - {elapsed:.0f}s, "
+            f"ETA {eta:.0f}s",
+            file=sys.stdout,
+            flush=True,
+        )

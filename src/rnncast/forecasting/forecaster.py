@@ -1,0 +1,583 @@
+"""Forecaster: a Windowizer, a Sequential and the target transform, from frames to dated prices.
+
+Example:
+    >>> import rnncast as rc
+    >>> from rnncast.layers import LSTM, Dense
+    >>> frame = rc.datasets.load_sample("MSFT")
+    >>> train, val, test = rc.data.chronological_split(frame)
+    >>> fc = rc.Forecaster([LSTM(8), Dense(1)], lookback=20, seed=0)
+    >>> fc = fc.fit(train, validation=val, epochs=1, verbose=0)
+    >>> fc.predict_next(frame, days=1).index[0].date()
+    datetime.date(2013, 3, 4)
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnncast import optimizers, saving
+from rnncast._internal.checks import positive_int
+from rnncast.data.calendar import next_trading_days
+from rnncast.data.validation import TICKER_COLUMN
+from rnncast.data.windowizer import Windowizer
+from rnncast.exceptions import (
+    ArtifactError,
+    ConfigError,
+    DataError,
+    NotFittedError,
+    RnncastError,
+    ShapeError,
+)
+from rnncast.layers import Layer, serialize
+from rnncast.models.sequential import Sequential
+from rnncast.optimizers import Adam
+
+STRATEGIES = ("direct", "recursive")
+INTERVAL_METHODS = ("conformal", "mc_dropout")
+_RECURSIVE_CALIBRATION_STEPS = 10
+
+
+class Forecaster:
+    """Price frames in, dated price forecasts out: the high-level rnncast object.
+
+    Args:
+        model: A :class:`Sequential` (compiled or not), a list of layers (the
+            input shape is filled in from ``lookback`` and the features), or a
+            ``Sequential.get_config()`` dict. :meth:`fit` trains a copy of a
+            given ``Sequential`` (or of the layers), never the caller's object:
+            the trained network is ``model_``.
+        lookback: Rows per input window.
+        horizon: Steps ahead. With ``strategy="direct"`` the model's last layer
+            must output ``horizon`` values.
+        features: Input columns (the target need not be one of them for "direct").
+        target: The column to forecast.
+        target_transform: What the network learns (default ``"log_return"``:
+            scale-free and stationary, unlike raw prices).
+        scaler: Scaler of features and target, fitted on training rows only.
+        strategy: ``"direct"`` (one output per step) or ``"recursive"``
+            (a one-step model fed its own forecasts; needs ``features=[target]``).
+        calendar: Exchange calendar of the forecast dates (exchange-calendars code).
+        seed: Seed of the model's weights, shuffling and dropout when ``model``
+            is built here (a given ``Sequential`` keeps its own seed).
+
+    A model that is already compiled keeps its optimizer and loss; an
+    uncompiled one gets ``Adam(learning_rate=1e-3)`` and MSE.
+    """
+
+    def __init__(
+        self,
+        model: Sequential | list[Layer] | dict,
+        lookback: int,
+        horizon: int = 1,
+        features: list[str] | tuple[str, ...] | str = ("close",),
+        target: str = "close",
+        target_transform: str = "log_return",
+        scaler: str | None = "standard",
+        strategy: str = "direct",
+        calendar: str = "XNYS",
+        seed: int | None = None,
+    ) -> None:
+        if strategy not in STRATEGIES:
+            raise ConfigError(f"strategy={strategy!r} is not supported; use one of {STRATEGIES}.")
+        self.features = [features] if isinstance(features, str) else list(features)
+        if strategy == "recursive" and self.features != [target]:
+            raise ConfigError(
+                f"strategy='recursive' feeds the model its own forecasts of {target!r}, so the "
+                f"inputs must be exactly [{target!r}] (got {self.features}); other inputs have "
+                "no future values. Use strategy='direct' for several features."
+            )
+        self.model = model
+        self.lookback, self.horizon, self.target = int(lookback), int(horizon), target
+        self.target_transform, self.scaler, self.strategy = target_transform, scaler, strategy
+        self.calendar, self.seed = calendar, seed
+
+    def _new_windowizer(self) -> Windowizer:
+        return Windowizer(
+            self.lookback,
+            horizon=self._window_horizon,
+            features=self.features,
+            target=self.target,
+            scaler=self.scaler,
+            target_transform=self.target_transform,
+        )
+
+    @property
+    def _window_horizon(self) -> int:
+        return self.horizon if self.strategy == "direct" else 1
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self, train: pd.DataFrame, validation: pd.DataFrame | None = None, **fit_kwargs: Any
+    ) -> Forecaster:
+        """Fit scalers on ``train``, build/compile the model and train it.
+
+        Args:
+            train: Training rows (single series).
+            validation: The rows after ``train``; used as Keras's
+                ``validation_data`` and to calibrate prediction intervals.
+            **fit_kwargs: Passed to :meth:`Sequential.fit` (``epochs``,
+                ``batch_size``, ``callbacks``, ``verbose``, ...).
+
+        Returns:
+            ``self``.
+        """
+        _check_single(train, "train")
+        self.windowizer_ = self._new_windowizer()
+        X, y = self.windowizer_.fit_transform(train)
+        self.model_ = self._build_model(X.shape[2])
+        if validation is not None and len(validation):
+            _check_single(validation, "validation")
+            fit_kwargs.setdefault(
+                "validation_data", self.windowizer_.transform(validation, context=train)
+            )
+        self.history_ = self.model_.fit(X, y, **fit_kwargs)
+        self.model_.eval()  # a fitted forecaster is for inference
+        self.train_info_ = fingerprint(train, [*self.features, self.target])
+        self.train_scale_ = float(np.mean(np.abs(np.diff(train[self.target].to_numpy()))))
+        self.residuals_ = None
+        if validation is not None and len(validation) > self.lookback:
+            self.residuals_ = self._residuals(validation, train)
+        self._train = train  # for fitting baselines in evaluate(); not saved
+        return self
+
+    def _build_model(self, n_features: int) -> Sequential:
+        spec = self.model
+        if isinstance(spec, Sequential):
+            model = copy.deepcopy(spec)  # the caller's model stays untouched
+        elif isinstance(spec, dict):
+            model = Sequential.from_config({**spec, "build_input_shape": None})
+        elif isinstance(spec, list | tuple) and all(isinstance(x, Layer) for x in spec):
+            model = Sequential(list(spec), seed=self.seed)
+        else:
+            raise ConfigError(
+                "model must be a Sequential, a list of rnncast layers or a "
+                f"Sequential config dict, got {type(spec).__name__}."
+            )
+        if not model.built:
+            model.build((None, self.lookback, n_features))
+        outputs = model.output_shape[1:]
+        if outputs != (self._window_horizon,):
+            raise ShapeError(
+                f"the model outputs {model.output_shape} but strategy={self.strategy!r} with "
+                f"horizon={self.horizon} needs (None, {self._window_horizon}); end the model "
+                f"with Dense({self._window_horizon})."
+            )
+        if model.optimizer is None:
+            settings = getattr(self, "_compile_like", None)
+            if settings:  # a clone compiles like the model it was cloned from
+                model.compile(
+                    optimizer=optimizers.deserialize(settings["optimizer"]),
+                    loss=settings["loss"],
+                    metrics=settings["metrics"],
+                )
+            else:
+                model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse")
+        return model
+
+    # -------------------------------------------------------------- predict
+    def predict(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
+        """One forecast per window of ``frame``, in price units.
+
+        Args:
+            frame: Rows whose prices are forecast (e.g. the test part).
+            context: The rows before ``frame`` (e.g. the validation part); its
+                last ``lookback`` rows are inputs of the first windows.
+
+        Returns:
+            DataFrame indexed by ``date``, the session of step 1, with columns
+            ``step_1 .. step_<horizon>`` (step ``k`` forecasts the session
+            ``k-1`` rows later).
+        """
+        self._check_fitted()
+        _check_single(frame, "frame")
+        return self._forecast_windows(frame, context, self.horizon)
+
+    def _forecast_windows(
+        self, frame: pd.DataFrame, context: pd.DataFrame | None, steps: int
+    ) -> pd.DataFrame:
+        X, _ = self.windowizer_.transform(frame, context=context)
+        base = self.windowizer_.base_prices(frame, context=context)
+        dates = self.windowizer_.target_dates(frame, context=context)
+        usable = len(X) - (steps - self._window_horizon)
+        if usable < 1:
+            raise DataError(
+                f"{len(frame)} rows leave no window with {steps} steps ahead inside "
+                f"the frame (lookback={self.lookback})."
+            )
+        prices = self._forecast(np.asarray(X[:usable]), base[:usable], steps)
+        return _as_frame(prices, dates[:usable])
+
+    def _forecast(
+        self, X: np.ndarray, base: np.ndarray, steps: int, predict: Any = None
+    ) -> np.ndarray:
+        """Price forecasts ``(n, steps)`` from scaled windows ``X (n, lookback, F)``."""
+        predict = predict or self.model_.predict
+        if self.strategy == "direct":
+            y_hat = predict(X, batch_size=1024)  # (n, horizon)
+            return self.windowizer_.inverse_transform_target(y_hat, base=base)[:, :steps]
+        return self._recursive(X, base, steps, predict)
+
+    def _recursive(self, X: np.ndarray, base: np.ndarray, steps: int, predict: Any) -> np.ndarray:
+        """Feed one-step forecasts back as inputs, ``steps`` times."""
+        window = np.array(X, dtype=np.float32, copy=True)  # (n, lookback, 1)
+        base = np.asarray(base, dtype=np.float64)
+        scaler = self.windowizer_.scalers_[None]
+        prices = np.empty((len(window), steps))
+        for k in range(steps):
+            y_hat = predict(window, batch_size=1024)  # (n, 1)
+            prices[:, k] = self.windowizer_.inverse_transform_target(y_hat, base=base)[:, 0]
+            scaled = scaler.transform(prices[:, k : k + 1]).astype(np.float32)  # (n, 1)
+            window = np.concatenate([window[:, 1:], scaled[:, None, :]], axis=1)
+            base = prices[:, k]
+        return prices
+
+    def predict_next(
+        self,
+        frame: pd.DataFrame,
+        days: int = 1,
+        interval: float | None = None,
+        interval_method: str = "conformal",
+        mc_samples: int = 100,
+    ) -> pd.DataFrame:
+        """Forecast the ``days`` trading sessions after the last date of ``frame``.
+
+        Args:
+            frame: Price history ending with the latest known session (at
+                least ``lookback`` rows).
+            days: Sessions to forecast (at most ``horizon`` for the direct strategy).
+            interval: Coverage of a prediction interval, e.g. ``0.9``; adds
+                ``lower`` and ``upper`` columns.
+            interval_method: ``"conformal"`` (split-conformal, from validation
+                residuals per step) or ``"mc_dropout"`` (dropout kept on at
+                inference, ``mc_samples`` passes; needs dropout in the model).
+            mc_samples: Forward passes for ``"mc_dropout"``.
+
+        Returns:
+            DataFrame indexed by the next ``days`` sessions of ``calendar``
+            (weekends and holidays skipped) with a ``forecast`` column in
+            price units (plus ``lower``/``upper``).
+        """
+        self._check_fitted()
+        _check_single(frame, "frame")
+        days = positive_int(days, "days")
+        if self.strategy == "direct" and days > self.horizon:
+            raise ConfigError(
+                f"days={days} is more than horizon={self.horizon}; the direct "
+                "strategy forecasts at most horizon steps. Train with a larger "
+                "horizon or strategy='recursive'."
+            )
+        X = self.windowizer_.last_window(frame)  # (1, lookback, F)
+        base = np.array([float(frame[self.target].iloc[-1])])
+        forecast = self._forecast(X, base, days)[0]
+        result = pd.DataFrame(
+            {"forecast": forecast}, index=next_trading_days(frame.index[-1], days, self.calendar)
+        )
+        if interval is not None:
+            lower, upper = self._interval(
+                X, base, forecast, days, interval, interval_method, mc_samples
+            )
+            result["lower"], result["upper"] = lower, upper
+        return result
+
+    # ------------------------------------------------------------ intervals
+    def _residuals(self, validation: pd.DataFrame, train: pd.DataFrame) -> np.ndarray | None:
+        """Absolute price errors ``(n, steps)`` on the validation part, for conformal intervals."""
+        steps = (
+            self.horizon
+            if self.strategy == "direct"
+            else max(self.horizon, _RECURSIVE_CALIBRATION_STEPS)
+        )
+        try:
+            forecasts = self._forecast_windows(validation, train, steps)
+        except DataError:
+            return None
+        actual = validation[self.target].to_numpy()
+        start = validation.index.get_indexer(forecasts.index)  # (n,)
+        rows = start[:, None] + np.arange(steps)  # (n, steps)
+        return np.abs(forecasts.to_numpy() - actual[rows])
+
+    def conformal_width(self, coverage: float, steps: int) -> np.ndarray:
+        """Half-widths ``(steps,)`` of split-conformal intervals with the given coverage."""
+        _check_coverage(coverage)
+        if self.residuals_ is None:
+            raise NotFittedError(
+                "conformal intervals need validation residuals: pass "
+                "validation= to fit (with more than lookback rows)."
+            )
+        if steps > self.residuals_.shape[1]:
+            raise ConfigError(
+                f"intervals are calibrated for {self.residuals_.shape[1]} steps, not {steps}."
+            )
+        n = len(self.residuals_)
+        rank = min(math.ceil((n + 1) * coverage), n)  # the k-th smallest residual (Vovk et al.)
+        return np.sort(self.residuals_[:, :steps], axis=0)[rank - 1]
+
+    def _interval(self, X, base, forecast, days, coverage, method, samples):
+        if method not in INTERVAL_METHODS:
+            raise ConfigError(f"interval_method={method!r}; use one of {INTERVAL_METHODS}.")
+        if method == "conformal":
+            width = self.conformal_width(coverage, days)
+            return forecast - width, forecast + width
+        draws = self._mc_dropout(X, base, days, samples)  # (samples, days)
+        tail = (1 - _check_coverage(coverage)) / 2
+        return np.quantile(draws, tail, axis=0), np.quantile(draws, 1 - tail, axis=0)
+
+    def _mc_dropout(self, X: np.ndarray, base: np.ndarray, days: int, samples: int) -> np.ndarray:
+        """``samples`` forecasts with dropout active (Gal & Ghahramani 2016)."""
+        if not self.model_.dropout_layers():
+            raise ConfigError(
+                "interval_method='mc_dropout' needs dropout in the model "
+                "(a Dropout layer or LSTM(dropout=...)); use 'conformal'."
+            )
+        repeated = np.repeat(X, samples, axis=0)  # (samples, lookback, F)
+        return self._forecast(
+            repeated,
+            np.repeat(base, samples),
+            days,
+            predict=functools.partial(self.model_.predict, dropout=True),
+        )
+
+    # ------------------------------------------------------------- evaluate
+    def evaluate(
+        self,
+        test: pd.DataFrame,
+        context: pd.DataFrame | None = None,
+        train: pd.DataFrame | None = None,
+        baselines: list | None = None,
+        interval: float | None = 0.9,
+    ) -> Any:
+        """Score the model next to the baselines on exactly the same targets.
+
+        Args:
+            test: Rows to evaluate on.
+            context: The rows before ``test`` (inputs of the first windows).
+            train: Training rows for the baselines and MASE (default: the
+                frame given to :meth:`fit`; required after loading).
+            baselines: Baseline objects (default: naive, drift, moving
+                average, linear AR and ARIMA, fitted on ``train``).
+            interval: Coverage of conformal intervals whose empirical coverage
+                on ``test`` is reported (``None`` to skip).
+
+        Returns:
+            An :class:`rnncast.evaluate.EvaluationReport`.
+        """
+        forecasts = self.forecasts(test, context, train, baselines)
+        return self.score(test, forecasts, context, train, interval)
+
+    def score(
+        self,
+        test: pd.DataFrame,
+        forecasts: dict[str, pd.DataFrame],
+        context: pd.DataFrame | None = None,
+        train: pd.DataFrame | None = None,
+        interval: float | None = 0.9,
+    ) -> Any:
+        """Score forecasts already made for ``test`` (``"model"`` plus baselines, with ``"naive"``).
+
+        :meth:`evaluate` is ``score(test, forecasts(test, ...))``; call this
+        directly to reuse baseline forecasts across several models. The report
+        keeps the scored ``forecasts`` and the model's ``intervals``.
+        """
+        from rnncast.evaluate import evaluate_forecasts
+
+        train = self._training_rows(train)
+        intervals = None
+        if interval is not None and self.residuals_ is not None:
+            width = self.conformal_width(interval, self.horizon)
+            model = forecasts["model"]
+            intervals = {"model": {"lower": model - width, "upper": model + width}}
+        return evaluate_forecasts(
+            test[self.target],
+            forecasts,
+            self._base(test, context),
+            train[self.target],
+            intervals=intervals,
+        )
+
+    def forecasts(
+        self,
+        test: pd.DataFrame,
+        context: pd.DataFrame | None = None,
+        train: pd.DataFrame | None = None,
+        baselines: list | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        """The model's and every baseline's forecasts for ``test``, keyed by name.
+
+        Baselines are fitted on ``train`` (default: the rows given to :meth:`fit`);
+        a naive forecast is always included, as skill is measured against it.
+        """
+        from rnncast.forecasting.baselines import all_baselines, with_naive
+
+        train = self._training_rows(train)
+        forecasts = {"model": self.predict(test, context)}
+        chosen = (
+            baselines
+            if baselines is not None
+            else all_baselines(self.lookback, self.horizon, self.target)
+        )
+        for baseline in with_naive(chosen, self.lookback, self.horizon, self.target):
+            forecasts[baseline.name] = baseline.fit(train).predict(test, context=context)
+        return forecasts
+
+    def _training_rows(self, train: pd.DataFrame | None) -> pd.DataFrame:
+        self._check_fitted()
+        train = train if train is not None else getattr(self, "_train", None)
+        if train is None:
+            raise ConfigError(
+                "pass train= (the training rows) to fit the baselines and scale "
+                "MASE; a loaded Forecaster does not keep its training data."
+            )
+        return train
+
+    def _base(self, test: pd.DataFrame, context: pd.DataFrame | None) -> pd.Series:
+        """The last observed price of every forecast window, indexed like ``predict``."""
+        dates = self.windowizer_.target_dates(test, context)
+        usable = len(dates) - (self.horizon - self._window_horizon)
+        return pd.Series(
+            self.windowizer_.base_prices(test, context)[:usable],
+            index=pd.DatetimeIndex(dates[:usable], name="date"),
+        )
+
+    # ----------------------------------------------------------------- misc
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments; the model as a Sequential config (JSON-friendly)."""
+        spec = self.model_ if hasattr(self, "model_") else self.model
+        if isinstance(spec, Sequential):
+            model = spec.get_config()
+        elif isinstance(spec, dict):
+            model = spec
+        else:
+            model = {
+                "name": "sequential",
+                "seed": self.seed,
+                "build_input_shape": None,
+                "layers": [serialize(layer) for layer in spec],
+            }
+        return {
+            "model": model,
+            "lookback": self.lookback,
+            "horizon": self.horizon,
+            "features": self.features,
+            "target": self.target,
+            "target_transform": self.target_transform,
+            "scaler": self.scaler,
+            "strategy": self.strategy,
+            "calendar": self.calendar,
+            "seed": self.seed,
+        }
+
+    def clone(self) -> Forecaster:
+        """An unfitted Forecaster with the same settings and a fresh model of the same design."""
+        config = self.get_config()
+        config["model"] = {**config["model"], "build_input_shape": None}
+        clone = Forecaster(**config)
+        if hasattr(self, "model_") and self.model_.compile_config:
+            clone._compile_like = self.model_.compile_config
+        return clone
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fitted Forecaster: model, scalers, settings and training fingerprint.
+
+        The folder holds ``config.json`` and ``model.safetensors`` (no pickle)
+        and is written atomically; :meth:`load` reads it back.
+
+        Example:
+            >>> import tempfile, rnncast as rc
+            >>> from rnncast.layers import LSTM, Dense
+            >>> train = rc.datasets.load_sample("MSFT").iloc[:300]
+            >>> fc = rc.Forecaster([LSTM(4), Dense(1)], lookback=10, seed=0)
+            >>> folder = fc.fit(train, epochs=1, verbose=0).save(tempfile.mkdtemp() + "/fc")
+            >>> type(rc.Forecaster.load(folder)).__name__
+            'Forecaster'
+        """
+        self._check_fitted()
+        config = saving.model_config(self.model_)
+        settings = self.get_config()
+        del settings["model"]
+        residuals = self.residuals_
+        config.update(
+            {
+                "kind": "forecaster",
+                "forecaster": settings,
+                "windowizer": self.windowizer_.to_dict(),
+                "train": self.train_info_,
+                "train_scale": self.train_scale_,
+                "residuals": None if residuals is None else residuals.tolist(),
+            }
+        )
+        return saving.write_artifact(path, config, self.model_)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
+        """Load a Forecaster written by :meth:`save`, ready to predict and evaluate.
+
+        Raises:
+            ArtifactError: The folder is not a Forecaster artifact, or is damaged.
+        """
+        folder = saving.resolve_folder(Path(path))
+        config = saving.read_config(folder, kind="forecaster")
+        model = saving.model_from(folder, config, compile=True)
+        try:
+            forecaster = cls(model, **config["forecaster"])
+            forecaster.windowizer_ = Windowizer.from_dict(config["windowizer"])
+        except (RnncastError, KeyError, TypeError) as err:
+            raise ArtifactError(
+                f"{folder / saving.CONFIG}: bad forecaster settings: {err}"
+            ) from err
+        forecaster.model_ = model
+        forecaster.train_info_ = config["train"]
+        forecaster.train_scale_ = config["train_scale"]
+        residuals = config.get("residuals")
+        forecaster.residuals_ = None if residuals is None else np.asarray(residuals)
+        return forecaster
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this Forecaster is not fitted yet; call fit(train) first.")
+
+    def __repr__(self) -> str:
+        return (
+            f"Forecaster(lookback={self.lookback}, horizon={self.horizon}, "
+            f"features={self.features}, target={self.target!r}, "
+            f"target_transform={self.target_transform!r}, strategy={self.strategy!r})"
+        )
+
+
+def fingerprint(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """Date range, row count and SHA-256 of the values a model was trained on."""
+    digest = hashlib.sha256(frame.index.asi8.tobytes())
+    digest.update(frame[list(dict.fromkeys(columns))].to_numpy(np.float64).tobytes())
+    return {
+        "start": str(frame.index[0].date()),
+        "end": str(frame.index[-1].date()),
+        "rows": len(frame),
+        "sha256": digest.hexdigest(),
+    }
+
+
+def _as_frame(prices: np.ndarray, dates: pd.Index) -> pd.DataFrame:
+    columns = [f"step_{k + 1}" for k in range(prices.shape[1])]
+    return pd.DataFrame(prices, index=pd.DatetimeIndex(dates, name="date"), columns=columns)
+
+
+def _check_single(frame: pd.DataFrame, name: str) -> None:
+    if isinstance(frame, pd.DataFrame) and TICKER_COLUMN in frame.columns:
+        raise DataError(
+            f"{name} has a '{TICKER_COLUMN}' column; a Forecaster works on one "
+            "series: select one ticker, e.g. frame[frame.ticker == 'AAPL']."
+        )
+
+
+def _check_coverage(coverage: float) -> float:
+    if not 0 < coverage < 1:
+        raise ConfigError(f"interval coverage must be in (0, 1), e.g. 0.9; got {coverage!r}.")
+    return float(coverage)

@@ -1,0 +1,145 @@
+"""Read a Keras 3 ``.keras`` archive without Keras: its ``config.json`` and ``model.weights.h5``.
+
+A ``.keras`` file is a zip archive. ``config.json`` holds the model's
+architecture as JSON; ``model.weights.h5`` holds the weights, one HDF5 group
+per layer. Groups are named after the layer's *class* and position among
+layers of that class (``layers/lstm``, ``layers/lstm_1``, ...), not after the
+layer's name, and the arrays sit in a ``vars`` group as datasets ``0``,
+``1``, ... (recurrent layers keep theirs under ``cell/vars``). Nothing in the
+file is unpickled or executed: only JSON and numeric arrays are read.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnncast.exceptions import ArtifactError
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.weights.h5"
+
+# Where a layer class keeps its arrays inside its group, in get_weights() order. A
+# Bidirectional's file lists backward_layer first (alphabetical); Keras's order is forward first.
+_WEIGHT_PATHS: dict[str, tuple[str, ...]] = {
+    "LSTM": ("cell/vars",),
+    "GRU": ("cell/vars",),
+    "Bidirectional": ("forward_layer/cell/vars", "backward_layer/cell/vars"),
+}
+
+
+def read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
+    """The parsed ``config.json`` and the raw bytes of ``model.weights.h5`` of ``path``.
+
+    Raises:
+        ArtifactError: if the file is missing, not a zip archive, corrupted,
+            or lacks one of the two members.
+    """
+    if not path.is_file():
+        raise ArtifactError(
+            f"{path}: no such file; give the path of a model saved with "
+            "Keras 3's model.save('name.keras')."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            for member in (CONFIG_NAME, WEIGHTS_NAME):
+                if member not in names:
+                    raise ArtifactError(
+                        f"{path}: the archive has no {member} (it holds "
+                        f"{names}); is it a Keras 3 .keras model file?"
+                    )
+            config = json.loads(archive.read(CONFIG_NAME))
+            weights = archive.read(WEIGHTS_NAME)
+    except ArtifactError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+        raise ArtifactError(f"{path}: not a readable .keras (zip) archive: {err}.") from err
+    except ValueError as err:  # json.JSONDecodeError, UnicodeDecodeError
+        raise ArtifactError(f"{path}: {CONFIG_NAME} is not valid JSON: {err}.") from err
+    if not isinstance(config, dict):
+        raise ArtifactError(f"{path}: {CONFIG_NAME} does not hold a model configuration.")
+    return config, weights
+
+
+def read_weights(weights: bytes, specs: list[dict[str, Any]], path: Path) -> list[list[np.ndarray]]:
+    """Each layer's arrays, in Keras's ``get_weights()`` order, from ``model.weights.h5``.
+
+    Args:
+        weights: The bytes of ``model.weights.h5``.
+        specs: Keras layer configs (``{"class_name": ..., "config": ...}``) in
+            model order, without the ``InputLayer``.
+        path: The ``.keras`` file, for error messages.
+
+    Raises:
+        ArtifactError: if h5py is missing, or the weights are corrupted or
+            lack a layer.
+    """
+    h5py = _import_h5py()
+    try:
+        with h5py.File(io.BytesIO(weights), "r") as store:
+            return [
+                _layer_arrays(store, key, spec, path)
+                for key, spec in zip(group_keys(specs), specs, strict=True)
+            ]
+    except ArtifactError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as err:
+        raise ArtifactError(f"{path}: {WEIGHTS_NAME} is corrupted or truncated ({err}).") from err
+
+
+def group_keys(specs: list[dict[str, Any]]) -> list[str]:
+    """Keras's weight-group names: snake-cased class name, numbered per class.
+
+    Example:
+        >>> group_keys([{"class_name": "LSTM"}, {"class_name": "LSTM"}, {"class_name": "Dense"}])
+        ['lstm', 'lstm_1', 'dense']
+    """
+    used: dict[str, int] = {}
+    keys = []
+    for spec in specs:
+        stem = snake_case(str(spec.get("class_name")))
+        used[stem] = used.get(stem, -1) + 1
+        keys.append(stem if used[stem] == 0 else f"{stem}_{used[stem]}")
+    return keys
+
+
+def _layer_arrays(store: Any, key: str, spec: dict[str, Any], path: Path) -> list[np.ndarray]:
+    arrays: list[np.ndarray] = []
+    for where in _WEIGHT_PATHS.get(spec.get("class_name", ""), ("vars",)):
+        name = f"layers/{key}/{where}"
+        if name not in store:
+            layer = spec.get("config", {}).get("name")
+            raise ArtifactError(
+                f"{path}: {WEIGHTS_NAME} has no weights for layer {layer!r} "
+                f"(group {name!r}); the weights do not match config.json."
+            )
+        group = store[name]
+        # datasets are "0", "1", ..., "10": sort as numbers, not as strings
+        arrays += [np.asarray(group[n][()], dtype=np.float32) for n in sorted(group, key=int)]
+    return arrays
+
+
+def _import_h5py() -> Any:
+    try:
+        import h5py
+    except ImportError as err:
+        raise ArtifactError(
+            "reading .keras files needs h5py, which comes with the optional "
+            '"keras" extra: pip install "rnncast[keras]".'
+        ) from err
+    return h5py
+
+
+def snake_case(name: str) -> str:
+    """Keras's ``to_snake_case``: ``MaxPooling1D`` -> ``max_pooling1d``."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()

@@ -1,0 +1,298 @@
+"""Sequential: a Keras-style stack of layers that is also a ``torch.nn.Module``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncast.exceptions import ConfigError, ShapeError
+from rnncast.layers import Layer, deserialize, serialize
+from rnncast.layers.base import Shape, show_shape
+from rnncast.layers.recurrent import Recurrent
+from rnncast.layers.wrappers import Bidirectional
+from rnncast.models.trainer import Trainer
+
+
+class Sequential(Trainer, nn.Module):
+    """A linear stack of layers, built from the first layer's ``input_shape`` or the first batch.
+
+    Args:
+        layers: Layers in order (more can be added with :meth:`add`).
+        name: Model name (default ``"sequential"``).
+        seed: When given, weights are initialised from a generator seeded with
+            it, so the same seed gives the same weights whatever else used
+            the global random state.
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, Dense
+        >>> model = Sequential([
+        ...     LSTM(50, return_sequences=True, input_shape=(60, 1)),
+        ...     LSTM(50),
+        ...     Dense(25, activation="relu"),
+        ...     Dense(1),
+        ... ], seed=42)
+        >>> model.output_shape, model.count_params()
+        ((None, 1), 31901)
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[Layer] | None = None,
+        name: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.name = name or "sequential"
+        self.seed = seed
+        self._stack = nn.ModuleList()
+        self.built = False
+        self.built_input_shape: Shape | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------ building
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, in order."""
+        return list(self._stack)
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer; it gets an automatic name (``lstm``, ``lstm_1``, ...) if it has none.
+
+        Raises:
+            ConfigError: for something that is not an rnncast layer, or a duplicate name.
+        """
+        if not isinstance(layer, Layer):
+            raise ConfigError(
+                f"Sequential takes rnncast layers (rnncast.layers.LSTM, Dense, ...), "
+                f"got {type(layer).__name__}."
+            )
+        if any(existing is layer for existing in self._stack):
+            raise ConfigError(f"layer {layer.name!r} is already in this model; create a new one.")
+        layer.name = layer.name or self._unique_name(layer.default_name)
+        if layer.name in {existing.name for existing in self._stack}:
+            raise ConfigError(f"two layers are named {layer.name!r}; layer names must be unique.")
+        previous = self._stack[-1] if len(self._stack) else None
+        self._stack.append(layer)
+        if self.built:
+            self._build_layer(layer, previous, self._output_shape_of(previous), self._generator())
+        elif len(self._stack) == 1 and layer.input_shape is not None:
+            self._build(layer.input_shape)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        """Create all weights for inputs of ``input_shape``, batch axis included (Keras style).
+
+        Example: ``model.build((None, 60, 1))``.
+        """
+        shape = tuple(input_shape)
+        if len(shape) < 2:
+            raise ShapeError(
+                "build takes the input shape with its batch axis, e.g. "
+                f"(None, 60, 1); got {input_shape!r}."
+            )
+        self._build(shape[1:])
+
+    def _build(self, input_shape: Shape) -> None:
+        if not len(self._stack):
+            raise ConfigError("the model has no layers; add some before building it.")
+        generator, shape, previous = self._generator(), tuple(input_shape), None
+        for layer in self._stack:
+            self._build_layer(layer, previous, shape, generator)
+            shape, previous = layer.compute_output_shape(shape), layer
+        self.built_input_shape = tuple(input_shape)
+        self.built = True
+
+    def _build_layer(
+        self, layer: Layer, previous: Layer | None, shape: Shape, generator: torch.Generator | None
+    ) -> None:
+        try:
+            layer.check_input_shape(shape)
+        except ShapeError as err:
+            raise ShapeError(_explain(layer, previous, err)) from None
+        with torch.inference_mode(False):
+            layer.build(shape, generator)
+
+    def _generator(self) -> torch.Generator | None:
+        return None if self.seed is None else torch.Generator().manual_seed(int(self.seed))
+
+    def _unique_name(self, stem: str) -> str:
+        taken = {layer.name for layer in self._stack}
+        if stem not in taken:
+            return stem
+        return next(f"{stem}_{i}" for i in range(1, len(taken) + 2) if f"{stem}_{i}" not in taken)
+
+    def _output_shape_of(self, last: Layer | None) -> Shape:
+        shape = self.built_input_shape
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+            if layer is last:
+                break
+        return shape
+
+    # -------------------------------------------------------------- shapes
+    @property
+    def input_shape(self) -> tuple[int | None, ...]:
+        """``(None, timesteps, features)`` once built."""
+        self._require_built("input_shape")
+        return (None, *self.built_input_shape)
+
+    @property
+    def output_shape(self) -> tuple[int | None, ...]:
+        """``(None, ...)`` shape of the model's output once built."""
+        self._require_built("output_shape")
+        return (None, *self._output_shape_of(self._stack[-1]))
+
+    def count_params(self, trainable_only: bool = False) -> int:
+        """Number of weights, as Keras's ``count_params()`` (moving statistics included)."""
+        self._require_built("count_params")
+        counts = [layer.count_params() for layer in self._stack]
+        return sum(t for t, _ in counts) + (0 if trainable_only else sum(n for _, n in counts))
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ShapeError(
+                f"{what} is known once the model is built: give the first layer "
+                "input_shape=(timesteps, features), call model.build((None, "
+                "timesteps, features)), or pass data to fit/predict first."
+            )
+
+    # --------------------------------------------------------------- running
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, features)
+        """Run the stack on a float32 tensor (builds the model from ``x`` if needed)."""
+        if not self.built:
+            self._build(tuple(x.shape[1:]))
+        for layer in self._stack:
+            x = layer(x)
+        return x
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int | str = 0,
+        *,
+        dropout: bool = False,
+    ) -> np.ndarray:
+        """Outputs for ``x`` as a float32 numpy array, in inference mode, batch by batch.
+
+        Args:
+            x: ``(n, timesteps, features)`` array (or a ``rnncast.data.Windows``).
+            batch_size: Samples per forward pass (default 32, as in Keras).
+            verbose: Accepted for Keras compatibility; prediction prints nothing.
+            dropout: Keep dropout active (Monte-Carlo dropout, like Keras's
+                ``model(x, training=True)`` for the dropout layers only;
+                BatchNormalization still uses its moving statistics).
+
+        Returns:
+            ``(n, ...)`` float32 array, e.g. ``(n, 1)`` for a final ``Dense(1)``.
+        """
+        self._check_input(getattr(x, "shape", None), type(x).__name__)
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be positive, got {batch_size}.")
+        was_training = self.training
+        self.eval()
+        for layer in self.dropout_layers() if dropout else []:
+            layer.train(True)
+        try:
+            with torch.inference_mode():
+                outputs = [
+                    self(_batch(x, start, batch_size)) for start in range(0, len(x), batch_size)
+                ]
+        finally:
+            self.train(was_training)
+        if not outputs:
+            return np.zeros((0, *self.output_shape[1:]), dtype=np.float32)
+        return torch.cat(outputs).numpy()
+
+    def dropout_layers(self) -> list[Layer]:
+        """Layers that drop inputs while training (Dropout, or LSTM/GRU with ``dropout``)."""
+        return [
+            m
+            for m in self.modules()
+            if isinstance(m, Layer)
+            and (
+                getattr(m, "rate", 0) > 0
+                or getattr(m, "dropout", 0) > 0
+                or getattr(m, "recurrent_dropout", 0) > 0
+            )
+        ]
+
+    def _check_input(self, shape: tuple[int, ...] | None, kind: str = "input") -> None:
+        if shape is None or len(shape) < 2:
+            raise ShapeError(
+                f"expected an array of shape (samples, timesteps, features), got "
+                f"{kind} with shape {shape}."
+            )
+        if not self.built:
+            self._build(tuple(shape[1:]))
+        expected = self.built_input_shape
+        if len(shape) - 1 != len(expected) or any(
+            e is not None and e != s for e, s in zip(expected, shape[1:], strict=False)
+        ):
+            raise ShapeError(
+                f"the model expects input {show_shape(expected)} but got "
+                f"{tuple(shape)}; cut windows with the lookback and features the "
+                "model was built for."
+            )
+
+    # --------------------------------------------------------------- config
+    def get_config(self) -> dict[str, Any]:
+        """JSON-friendly architecture (no weights); :meth:`from_config` rebuilds it."""
+        shape = [None, *self.built_input_shape] if self.built else None
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "build_input_shape": shape,
+            "layers": [serialize(layer) for layer in self._stack],
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        """Rebuild a model from :meth:`get_config` output (only rnncast layer classes)."""
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ConfigError("a Sequential config is a dict with a 'layers' list.")
+        model = cls(
+            [deserialize(spec) for spec in config["layers"]],
+            name=config.get("name"),
+            seed=config.get("seed"),
+        )
+        if config.get("build_input_shape") and not model.built:
+            model.build(tuple(config["build_input_shape"]))
+        return model
+
+    def summary(self, print_fn: Callable[[str], Any] | None = None) -> None:
+        """Print a Keras-style table of layers, output shapes and parameter counts."""
+        from rnncast.models.summary import render_summary
+
+        text = render_summary(self)
+        (print_fn or print)(text)
+
+    def __repr__(self) -> str:
+        return f"<Sequential name={self.name!r}, layers={[layer.name for layer in self._stack]}>"
+
+
+def _batch(x: Any, start: int, size: int) -> torch.Tensor:
+    """Rows ``start:start+size`` of ``x`` as a contiguous float32 tensor."""
+    rows = np.ascontiguousarray(x[start : start + size], dtype=np.float32)
+    return torch.from_numpy(rows)
+
+
+def _explain(layer: Layer, previous: Layer | None, err: ShapeError) -> str:
+    """Name both layers and the fix in a build-time shape error."""
+    where = f"layer {layer.name!r} ({layer.kind})"
+    if previous is None:
+        return f"{where} {err}; give it input_shape=(timesteps, features) matching your windows."
+    message = f"{where} {err} from {previous.name!r} ({previous.kind})"
+    returns_last = isinstance(previous, Recurrent | Bidirectional) and not previous.return_sequences
+    if returns_last and layer.input_rank == 2:
+        return (
+            f"{message}: {previous.name!r} returns only its last output. Set "
+            f"return_sequences=True on {previous.name!r} to pass the whole sequence on."
+        )
+    return f"{message}."
