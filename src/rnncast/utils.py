@@ -1,10 +1,10 @@
-"""Small helpers: reproducible seeding.
+"""Small helpers: reproducible seeding (Keras's ``keras.utils.set_random_seed``).
 
 Example:
     >>> import torch
-    >>> from rnncast.utils import set_seed
-    >>> set_seed(7); a = torch.rand(2)
-    >>> set_seed(7); bool((a == torch.rand(2)).all())
+    >>> from rnncast.utils import set_random_seed
+    >>> set_random_seed(7); a = torch.rand(2)
+    >>> set_random_seed(7); bool((a == torch.rand(2)).all())
     True
 """
 
@@ -16,8 +16,15 @@ import numpy as np
 import torch
 
 
-def set_seed(seed: int) -> None:
-    """Seed Python's, numpy's and torch's global random generators (CPU and CUDA)."""
+def set_random_seed(seed: int) -> None:
+    """Seed Python's, numpy's and torch's global random generators (CPU and CUDA).
+
+    Args:
+        seed: Any integer; numpy receives ``seed % 2**32``.
+    """
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 - users' legacy np.random calls
     torch.manual_seed(seed)
+
+
+set_seed = set_random_seed  # the name rnncast 0.1 used; kept as an alias

@@ -4,11 +4,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import fisher_exact
 
 from rnncast.evaluate import (
     EvaluationReport,
     diebold_mariano,
-    directional_accuracy,
     evaluate_forecasts,
     lag_check,
     lag_correlations,
@@ -31,8 +31,11 @@ COLUMNS = [
     "mase",
     "theils_u",
     "skill_vs_naive_pct",
+    "mae_skill_pct",
     "directional_accuracy",
+    "direction_base_rate",
     "directional_p_value",
+    "dm_statistic",
     "dm_p_value",
 ]
 
@@ -89,27 +92,6 @@ def test_metric_errors_name_the_problem():
 
 
 # ------------------------------------------------------------- directional accuracy
-def test_directional_accuracy_binomial_p_value_by_hand():
-    base = np.full(12, 100.0)
-    moves = np.array([1, -1, 2, -2, 1, 1, -1, 3, -1, 1, 0, 0], dtype=float)
-    actual = base + moves  # the last two days do not move: excluded
-    called = np.array([1, -1, 1, -1, 1, 1, -1, -1, 1, -1, 5, -5], dtype=float)  # 7 of 10 right
-    accuracy, p_value, n = directional_accuracy(actual, base + called, base)
-    assert n == 10
-    assert accuracy == pytest.approx(0.7)
-    # P(X >= 7), X ~ Binomial(10, 1/2) = (C(10,7) + C(10,8) + C(10,9) + C(10,10)) / 2**10
-    assert p_value == pytest.approx((120 + 45 + 10 + 1) / 1024)
-
-
-def test_directional_accuracy_flat_forecasts():
-    actual, base = [11.0, 9.0, 12.0], [10.0, 10.0, 10.0]
-    accuracy, p_value, n = directional_accuracy(actual, base, base)  # naive: never a move
-    assert math.isnan(accuracy) and math.isnan(p_value) and n == 3
-    accuracy, _, n = directional_accuracy(actual, [11.0, 10.0, 10.0], base)  # flat = miss
-    assert accuracy == pytest.approx(1 / 3) and n == 3
-
-
-# ---------------------------------------------------------------- Diebold-Mariano
 def test_diebold_mariano_by_hand():
     actual, forecast, reference = [0.0] * 5, [1.0, 2.0, 0.0, 1.0, 2.0], [1.0] * 5
     # d = e_f^2 - e_r^2 = [0, 3, -1, 0, 3], mean 1, deviations [-1, 2, -2, -1, 2]
@@ -189,6 +171,21 @@ def test_lag_check_exposes_yesterdays_price():
     assert check["correlations"][-1] == pytest.approx(1.0)
 
 
+def test_lag_check_keeps_the_flag_unless_skill_is_significant_and_material():
+    prices = random_walk()
+    actual, yesterday = prices.iloc[1:], prices.shift(1).iloc[1:]
+    # a copy of yesterday through float32: within 1e-7 of naive, whatever the sign of its skill
+    copy = pd.Series(yesterday.to_numpy(np.float32).astype(np.float64), index=actual.index)
+    for skill, significant in [(0.00001, True), (0.5, True), (25.0, False)]:
+        check = lag_check(actual, copy, skill, significant=significant, base=yesterday)
+        assert check["repeats_last_price"] is True and check["naive_share"] == 1.0
+    # best lag -1 without naive values: flagged unless the skill is significant and >= 1 %
+    smooth = yesterday + 0.05 * (actual - yesterday)
+    assert lag_check(actual, smooth, 0.5, significant=True, base=yesterday)["repeats_last_price"]
+    assert lag_check(actual, smooth, 5.0, significant=False)["repeats_last_price"]
+    assert not lag_check(actual, smooth, 5.0, significant=True)["repeats_last_price"]
+
+
 def test_lag_check_perfect_forecast():
     actual = random_walk()
     check = lag_check(actual, actual.copy(), skill_pct=100.0)
@@ -226,14 +223,17 @@ def test_evaluate_forecasts_by_hand_horizon_2():
     assert m1["mase"] == pytest.approx(0.25 / (4 / 3))
     assert m1["theils_u"] == pytest.approx(math.sqrt(0.25 / 2.5))
     assert m1["skill_vs_naive_pct"] == pytest.approx(90.0)
-    assert m1["directional_accuracy"] == 1.0 and m1["directional_p_value"] == pytest.approx(1 / 16)
+    # every call right: 3 up-calls on 3 up-moves, 1 down on 1 down; n=4 is small: Fisher's exact
+    fisher = fisher_exact([[3, 0], [0, 1]], alternative="greater").pvalue
+    assert m1["directional_accuracy"] == 1.0 and m1["directional_p_value"] == pytest.approx(fisher)
+    assert m1["direction_base_rate"] == 0.75 and m1["direction_method"] == "fisher-exact"
     # step 2 is aligned one session later: errors 0, 1, 0, -2; naive errors 3, 1, 1, 3 (MSE 5)
     assert m2["mae"] == pytest.approx(0.75) and m2["rmse"] == pytest.approx(math.sqrt(1.25))
     assert m2["mase"] == pytest.approx(0.75 / (4 / 3))
     assert m2["theils_u"] == pytest.approx(0.5) and m2["skill_vs_naive_pct"] == pytest.approx(75)
     assert m2["directional_n"] == 4 and m2["directional_accuracy"] == 1.0
     targets2 = [13.0, 12.0, 14.0, 15.0]
-    dm = diebold_mariano(targets2, forecasts["model"]["step_2"], base, horizon=2)
+    dm = diebold_mariano(targets2, forecasts["model"]["step_2"], base, horizon=2, power=1)
     assert m2["dm_statistic"] == pytest.approx(dm[0]) and m2["dm_p_value"] == pytest.approx(dm[1])
     n2 = steps.loc[("naive", 2)]
     assert n2["mae"] == pytest.approx(2.0) and n2["mase"] == pytest.approx(1.5)
@@ -262,7 +262,8 @@ def test_report_frame_dict_and_text():
     assert as_dict["models"]["model"]["rmse"] == pytest.approx(0.5)
     assert set(as_dict) >= {"models", "per_step", "lag_check", "coverage", "verdict"}
     text = str(report)
-    assert "naive" in text and "verdict: " + report.verdict in text and "coverage" in text
+    assert "naive" in text and "verdict: " + str(report.verdict) in text and "coverage" in text
+    assert as_dict["verdict"] == str(report.verdict)
 
 
 def test_evaluate_forecasts_errors_name_the_problem():
@@ -300,19 +301,26 @@ def frames_from(actual: pd.Series, **named: np.ndarray) -> dict[str, pd.DataFram
     return {name: pd.DataFrame({"step_1": values}, index=index) for name, values in named.items()}
 
 
+def evaluate_planted(prices: pd.Series, **named: np.ndarray):
+    base = prices.iloc[:-1].to_numpy()
+    forecasts = frames_from(prices, naive=base, **named)
+    return evaluate_forecasts(
+        prices, forecasts, pd.Series(base, index=prices.index[1:]), prices.iloc[:50]
+    )
+
+
 def test_verdict_beats_naive_with_significant_direction():
     prices = random_walk(300, seed=2)
     target, base = prices.iloc[1:].to_numpy(), prices.iloc[:-1].to_numpy()
     model = base + 0.6 * (target - base)  # always the right direction, smaller errors
-    forecasts = frames_from(prices, model=model, naive=base, drift=base + 0.01)
-    report = evaluate_forecasts(
-        prices, forecasts, pd.Series(base, index=prices.index[1:]), prices.iloc[:50]
-    )
+    report = evaluate_planted(prices, model=model, drift=base + 0.01)
     verdict = report.verdict
-    assert verdict.startswith("model beats naive significantly on MASE")
-    assert "direction 100.0% (p<0.001): significant directional skill" in verdict
-    assert "repeats" not in verdict and "best baseline" not in verdict
-    assert "DM p<0.001" in verdict
+    assert verdict.outcome == "beats"
+    assert str(verdict).startswith("model beats naive significantly on MASE")
+    assert "direction: 100.0% right vs " in str(verdict)
+    assert "(Pesaran-Timmermann p<0.001): significant directional skill" in str(verdict)
+    assert "repeats" not in str(verdict) and "best baseline" not in str(verdict)
+    assert "DM p<0.001" in str(verdict)
     assert report.lag["repeats_last_price"] is False
 
 
@@ -320,36 +328,54 @@ def test_verdict_no_skill_repeats_last_price():
     prices = random_walk(300, seed=3)
     target, base = prices.iloc[1:].to_numpy(), prices.iloc[:-1].to_numpy()
     noise = np.random.default_rng(4).normal(0, 0.3, len(base))
-    forecasts = frames_from(prices, model=base + noise, naive=base, linear_ar=target + 0.1 * noise)
-    report = evaluate_forecasts(
-        prices, forecasts, pd.Series(base, index=prices.index[1:]), prices.iloc[:50]
-    )
-    verdict = report.verdict
-    assert report.to_frame().loc["model", "skill_vs_naive_pct"] < 0
-    assert verdict.startswith("model does not beat naive (MASE ")
+    report = evaluate_planted(prices, model=base + noise, linear_ar=target + 0.1 * noise)
+    verdict = str(report.verdict)
+    assert report.to_frame().loc["model", "mae_skill_pct"] < 0
+    assert report.verdict.outcome in {"level", "worse"}
     assert "it mostly repeats the last price (best lag -1)" in verdict
     assert "best baseline: linear_ar" in verdict
-    assert "no significant directional skill" in verdict
+    assert "no evidence of directional skill" in verdict
     assert report.lag["best_lag"] == -1 and report.lag["repeats_last_price"] is True
 
 
-def test_verdict_flags_lag_minus_one_without_significant_skill():
-    verdicts = {}
-    for seed in (6, 7):
-        prices = random_walk(300, seed=seed)
-        base = prices.iloc[:-1].to_numpy()
-        forecasts = frames_from(prices, model=base + 1e-6, naive=base)  # naive plus a hair
-        verdicts[seed] = evaluate_forecasts(
-            prices, forecasts, pd.Series(base, index=prices.index[1:]), prices.iloc[:50]
-        ).verdict
-    # seed 6: a hair better than naive, but not significantly: still flagged
-    assert verdicts[6].startswith(
-        "model is level with naive: slightly lower MASE but no "
-        "significant difference (1.00 vs 1.00, skill +0.0%, DM p=0.66)"
-    )
-    assert "it lines up best with the last price (best lag -1)" in verdicts[6]
-    # seed 7: a hair worse, consistently
-    assert verdicts[7].startswith(
-        "model does not beat naive (MASE 1.00 vs 1.00, skill -0.0%, "
-        "DM p=0.01: significantly worse); it mostly repeats"
+@pytest.mark.parametrize("seed", [6, 7])
+def test_verdict_naive_plus_a_hair_is_naive(seed):
+    # naive plus 1e-6: a hair better (seed 6) or consistently a hair worse (seed 7) than
+    # naive; either way it is the naive forecast, level with it, and it repeats the last price
+    prices = random_walk(300, seed=seed)
+    report = evaluate_planted(prices, model=prices.iloc[:-1].to_numpy() + 1e-6)
+    verdict = report.verdict
+    assert verdict.outcome == "level"
+    assert str(verdict).startswith("no evidence of skill: model is level with naive on MASE")
+    assert "it mostly repeats the last price (100% of its forecasts equal it)" in str(verdict)
+    assert report.lag["naive_share"] == 1.0
+
+
+def test_one_verdict_lower_mse_but_higher_mae_than_naive():
+    # naive misses little on calm days and a lot on the 10 % of jump days; the model catches
+    # every jump but misses by 1 on calm days: lower MSE than naive, higher MAE
+    rng = np.random.default_rng(0)
+    n = 400
+    jump = rng.random(n) < 0.1
+    moves = rng.choice([-1.0, 1.0], n) * np.where(jump, 5.0, 0.1)
+    index = pd.bdate_range("2020-01-01", periods=n + 1, name="date")
+    prices = pd.Series(100 + np.cumsum(np.r_[0.0, moves]), index=index)
+    target = prices.iloc[1:].to_numpy()
+    model = target + np.where(jump, 0.0, rng.choice([-1.0, 1.0], n))
+    report = evaluate_planted(prices, model=model)
+    table = report.to_frame()
+    assert table.at["model", "skill_vs_naive_pct"] > 0  # MSE skill: better than naive
+    assert table.at["model", "mae_skill_pct"] < 0  # MAE skill: worse than naive
+    verdict = report.verdict
+    assert verdict.outcome in {"level", "worse"}
+    sentence = str(verdict)
+    colour, label = verdict.badge()
+    assert colour in {"amber", "red"} and "Beats" not in label and "beats naive" not in sentence
+    details = verdict.to_dict()
+    assert details["outcome"] == verdict.outcome and details["sentence"] == sentence
+    assert details["badge"] == {"colour": colour, "label": label}
+    as_dict = report.to_dict()
+    assert as_dict["verdict"] == sentence and as_dict["verdict_details"] == details
+    assert table.at["model", "dm_p_value"] == pytest.approx(
+        diebold_mariano(target, model, prices.iloc[:-1], power=1)[1]
     )

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rnncast.evaluate.sharpe import sharpe_difference_test
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecasting.trading import DISCLAIMER, STATS, simulate_trading
 
@@ -234,6 +235,21 @@ def test_strategy_sharpe_and_sortino_match_numpy():
     pos = result.positions.to_numpy()
     manual = pos * r - 3e-4 * np.abs(np.diff(np.r_[0, pos]))
     assert result.returns.to_numpy() == pytest.approx(manual, abs=1e-15)
+
+
+def test_sharpe_p_value_tests_the_strategy_against_buy_and_hold():
+    prices = random_walk(300, seed=5)
+    result = simulate_trading(prices, momentum(prices), rule="long_short", cost_bps=2)
+    held = bar_returns(prices)[1:].copy()
+    held[0] -= 2e-4  # buy-and-hold's entry cost
+    expected = sharpe_difference_test(result.returns.to_numpy(), held)
+    assert result.comparison.at["strategy", "sharpe_p_value"] == pytest.approx(expected.p_value)
+    assert result.stats["sharpe_p_value"] == pytest.approx(expected.p_value)
+    assert math.isnan(result.comparison.at["buy_and_hold", "sharpe_p_value"])
+    # a strategy that knows tomorrow's sign is significantly better than buy-and-hold
+    oracle = simulate_trading(prices, prices.iloc[2:] * 1.0 + 0.0, rule="long_short")
+    assert oracle.stats["sharpe"] > oracle.comparison.at["buy_and_hold", "sharpe"]
+    assert oracle.stats["sharpe_p_value"] < 0.01
 
 
 def test_max_drawdown_on_a_known_equity_path():

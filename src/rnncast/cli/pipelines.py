@@ -150,7 +150,7 @@ def run(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> R
     evaluated_at = time.perf_counter()
     interval = config["evaluation"]["interval"]
     future = fc.predict_next(
-        data.frame, days=_days(config, fc), interval=interval if fc.residuals_ is not None else None
+        data.frame, days=_days(config, fc), interval=interval if fc.calibration_scores_ is not None else None
     )
     timings = {"fit_s": fitted_at - started, "evaluate_s": evaluated_at - fitted_at}
     target = new_run_path(out, config["name"])

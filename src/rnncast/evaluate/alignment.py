@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from rnncast.evaluate.report import NAIVE
+from rnncast.evaluate.conventions import NAIVE
 from rnncast.exceptions import DataError, ShapeError
 
 
@@ -30,8 +30,20 @@ def as_1d(values: ArrayLike, name: str) -> np.ndarray:
     return array
 
 
-def forecast_values(name: str, frame: pd.DataFrame) -> np.ndarray:
-    """float64 ``(n_rows, H)`` of a forecast frame, after checking its format."""
+def as_1d_arrays(**named: ArrayLike) -> list[np.ndarray]:
+    """Named 1-D float64 arrays, all of the same length."""
+    arrays = [as_1d(values, name) for name, values in named.items()]
+    lengths = {name: len(a) for name, a in zip(named, arrays, strict=True)}
+    if len(set(lengths.values())) > 1:
+        raise ShapeError(f"arrays must have the same length, got {lengths}.")
+    return arrays
+
+
+def forecast_values(name: str, frame: pd.DataFrame, allow_infinite: bool = False) -> np.ndarray:
+    """float64 ``(n_rows, H)`` of a forecast frame, after checking its format.
+
+    ``allow_infinite`` admits +-inf (an unbounded interval); NaN is never admitted.
+    """
     if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
         raise ShapeError(
             f"forecast {name!r} must be a DataFrame with a DatetimeIndex, "
@@ -49,7 +61,7 @@ def forecast_values(name: str, frame: pd.DataFrame) -> np.ndarray:
         values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as err:
         raise DataError(f"forecast {name!r} is not numeric: {err}") from err
-    bad = ~np.isfinite(values)
+    bad = np.isnan(values) if allow_infinite else ~np.isfinite(values)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise DataError(
@@ -123,27 +135,29 @@ def base_values(base: pd.Series | ArrayLike, index: pd.DatetimeIndex) -> np.ndar
     return values
 
 
-def interval_coverage(
+def interval_hits(
     intervals: Mapping[str, Mapping[str, pd.DataFrame]],
     index: pd.DatetimeIndex,
     horizon: int,
     targets: np.ndarray,
-) -> dict[str, dict[str, float]]:
-    """Share of targets inside ``[lower, upper]``, per name and step."""
-    shares = {}
+) -> dict[str, np.ndarray]:
+    """Whether each target lies inside ``[lower, upper]``: bool ``(n_rows, H)`` per name.
+
+    Bounds may be infinite (an unbounded conformal interval always covers).
+    """
+    hits = {}
     for name, bounds in intervals.items():
         if set(bounds) != {"lower", "upper"}:
             raise DataError(
                 f"intervals[{name!r}] must have keys 'lower' and 'upper', got {sorted(bounds)}."
             )
         label = f"{name} interval"
-        lower = forecast_values(f"{label} lower", bounds["lower"])
-        upper = forecast_values(f"{label} upper", bounds["upper"])
+        lower = forecast_values(f"{label} lower", bounds["lower"], allow_infinite=True)
+        upper = forecast_values(f"{label} upper", bounds["upper"], allow_infinite=True)
         for side in ("lower", "upper"):
             check_same_index(NAIVE, index, f"{label} {side}", bounds[side].index)
             check_horizon(f"{label} {side}", bounds[side].shape[1], horizon)
         if (lower > upper).any():
             raise DataError(f"intervals[{name!r}] has lower > upper on some rows.")
-        inside = (lower <= targets) & (targets <= upper)
-        shares[name] = {f"step_{k + 1}": float(inside[:, k].mean()) for k in range(horizon)}
-    return shares
+        hits[name] = (lower <= targets) & (targets <= upper)  # (n, H)
+    return hits

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from rnncast._internal.jsonsafe import json_safe
+from rnncast.evaluate.conventions import ALPHA, MODEL, NAIVE
+from rnncast.evaluate.verdict import DirectionClaim, Verdict, decide
 
-ALPHA = 0.05  # significance level of the directional and DM tests
-MODEL = "model"
-NAIVE = "naive"
+__all__ = ["ALPHA", "METRIC_COLUMNS", "MODEL", "NAIVE", "EvaluationReport"]
+
 METRIC_COLUMNS = [
     "rmse",
     "mae",
@@ -20,25 +22,33 @@ METRIC_COLUMNS = [
     "mase",
     "theils_u",
     "skill_vs_naive_pct",
+    "mae_skill_pct",
     "directional_accuracy",
+    "direction_base_rate",
     "directional_p_value",
+    "dm_statistic",
     "dm_p_value",
 ]
 
 
 @dataclass
 class EvaluationReport:
-    """Metrics of every forecast, step by step, with the lag check, coverage and a verdict.
+    """Metrics of every forecast, step by step, with the lag check, coverage and the verdict.
 
     Attributes:
         steps: Long frame, one row per (``model``, ``step``) with ``n``, every
-            metric, ``directional_n`` and ``dm_statistic``.
+            metric and test (``dm_*`` on absolute loss, the loss of the MASE
+            claim; ``dm_squared_*`` on squared loss).
         lag: :func:`~rnncast.evaluate.lag_check` of ``"model"`` at step 1
             (``None`` without a ``"model"`` forecast).
         coverage: ``{name: {"step_k": share of actuals inside the interval}}``.
         horizon: Number of forecast steps.
         forecasts: The forecast frames that were scored, by name.
         intervals: The intervals whose coverage was measured, by name.
+        interval_level: Nominal coverage of ``intervals``, when known.
+        coverage_tests: Step-1 :func:`~rnncast.evaluate.coverage_test` per interval.
+        learned_nothing: The network predicts only the average move.
+        notes: Further caveats carried by the verdict.
     """
 
     steps: pd.DataFrame
@@ -47,9 +57,16 @@ class EvaluationReport:
     horizon: int
     forecasts: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     intervals: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False)
+    interval_level: float | None = None
+    coverage_tests: dict[str, Any] = field(default_factory=dict)
+    learned_nothing: bool = False
+    notes: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
-        """Step-1 metrics, one row per forecast (index ``model``)."""
+        """Step-1 metrics, one row per forecast (index ``model``).
+
+        ``dm_p_value`` is the p-value behind the verdict's claim (absolute loss).
+        """
         first = self.steps[self.steps["step"] == 1].set_index("model")
         return first[METRIC_COLUMNS].rename_axis("model")
 
@@ -58,35 +75,75 @@ class EvaluationReport:
         return self.steps.copy()
 
     @property
-    def verdict(self) -> str:
-        """One honest line: does the model beat naive, does it repeat the last price, direction."""
+    def verdict(self) -> Verdict:
+        """The one :class:`~rnncast.evaluate.verdict.Verdict`; ``str()`` of it is the sentence."""
         table = self.to_frame()
         if MODEL not in table.index:
-            best = table["mase"].idxmin()
-            return f"no {MODEL!r} forecast; best by MASE: {best} ({table.at[best, 'mase']:.2f})"
+            return Verdict(outcome="unknown")
         model, naive = table.loc[MODEL], table.loc[NAIVE]
-        parts = [_versus_naive(model, naive)]
-        if self.lag is not None and self.lag["repeats_last_price"]:
-            parts[0] += "; it mostly repeats the last price (best lag -1)"
-        elif (
-            self.lag is not None
-            and self.lag["best_lag"] == -1
-            and "significantly" not in (parts[0])
-        ):
-            parts[0] += "; it lines up best with the last price (best lag -1)"
-        baselines = table.drop(index=[MODEL, NAIVE])["mase"]
-        if len(baselines) and baselines.min() < min(model["mase"], naive["mase"]):
-            best = baselines.idxmin()
-            parts.append(f"best baseline: {best} (MASE {baselines[best]:.2f}) beats the model")
-        parts.append(_direction(model))
-        if self.horizon > 1:
-            parts.append(self._steps_won())
-        return "; ".join(parts)
+        outcome = decide(
+            model["mase"],
+            naive["mase"],
+            model["mae_skill_pct"],
+            model["dm_statistic"],
+            model["dm_p_value"],
+        )
+        lag = self.lag or {}
+        return Verdict(
+            outcome=outcome,
+            model_mase=float(model["mase"]),
+            naive_mase=float(naive["mase"]),
+            mae_skill_pct=float(model["mae_skill_pct"]),
+            dm_statistic=float(model["dm_statistic"]),
+            dm_p_value=float(model["dm_p_value"]),
+            repeats_last_price=bool(lag.get("repeats_last_price", False)),
+            best_lag=lag.get("best_lag"),
+            naive_share=float(lag.get("naive_share", math.nan)),
+            direction=self._direction(),
+            coverage_warnings=self._coverage_warnings(),
+            learned_nothing=self.learned_nothing,
+            best_baseline=self._best_baseline(table),
+            steps_won=self._steps_won(),
+            notes=self.notes,
+        )
 
-    def _steps_won(self) -> str:
+    def _direction(self) -> DirectionClaim:
+        row = self.steps[(self.steps["model"] == MODEL) & (self.steps["step"] == 1)].iloc[0]
+        return DirectionClaim(
+            hit_rate=float(row["directional_accuracy"]),
+            base_rate=float(row["direction_base_rate"]),
+            p_value=float(row["directional_p_value"]),
+            method=str(row["direction_method"]),
+            informative=bool(row["direction_informative"]),
+            n=int(row["directional_n"]),
+        )
+
+    def _coverage_warnings(self) -> tuple[str, ...]:
+        warnings = []
+        for name, test in self.coverage_tests.items():
+            if test.below_nominal:
+                who = "the model's" if name == MODEL else f"{name}'s"
+                warnings.append(
+                    f"{who} {test.nominal:.0%} interval covered only {test.share:.1%} of "
+                    f"{test.n} test prices (binomial p={test.p_value:.2g}): it is too narrow"
+                )
+        return tuple(warnings)
+
+    @staticmethod
+    def _best_baseline(table: pd.DataFrame) -> tuple[str, float] | None:
+        baselines = table.drop(index=[MODEL, NAIVE])["mase"]
+        if len(baselines) and baselines.min() < min(
+            table.at[MODEL, "mase"], table.at[NAIVE, "mase"]
+        ):
+            best = baselines.idxmin()
+            return str(best), float(baselines[best])
+        return None
+
+    def _steps_won(self) -> tuple[int, int] | None:
+        if self.horizon == 1:
+            return None
         mase = self.steps.pivot(index="step", columns="model", values="mase")
-        won = int((mase[MODEL] < mase[NAIVE]).sum())
-        return f"beats naive on MASE at {won} of {self.horizon} steps"
+        return int((mase[MODEL] < mase[NAIVE]).sum()), self.horizon
 
     def to_dict(self) -> dict:
         """Everything as plain Python (JSON-serialisable; NaN becomes ``None``)."""
@@ -95,8 +152,10 @@ class EvaluationReport:
             lag = {
                 "best_lag": self.lag["best_lag"],
                 "correlations": {str(k): v for k, v in self.lag["correlations"].items()},
+                "naive_share": self.lag.get("naive_share"),
                 "repeats_last_price": self.lag["repeats_last_price"],
             }
+        verdict = self.verdict
         return json_safe(
             {
                 "horizon": self.horizon,
@@ -105,7 +164,10 @@ class EvaluationReport:
                 "per_step": self.steps.to_dict(orient="records"),
                 "lag_check": lag,
                 "coverage": self.coverage,
-                "verdict": self.verdict,
+                "interval_level": self.interval_level,
+                "coverage_tests": {k: asdict(v) for k, v in self.coverage_tests.items()},
+                "verdict": verdict.sentence(),
+                "verdict_details": verdict.to_dict(),
             }
         )
 
@@ -126,39 +188,5 @@ class EvaluationReport:
         for name, steps in self.coverage.items():
             shares = ", ".join(f"{step} {share:.1%}" for step, share in steps.items())
             lines.append(f"interval coverage ({name}): {shares}")
-        lines.append(f"verdict: {self.verdict}")
+        lines.append(self.verdict.console_line())
         return "\n".join(lines)
-
-
-def _versus_naive(model: pd.Series, naive: pd.Series) -> str:
-    numbers = (
-        f"{model['mase']:.2f} vs {naive['mase']:.2f}, skill {model['skill_vs_naive_pct']:+.1f}%"
-    )
-    dm = model["dm_p_value"]
-    if math.isfinite(dm):
-        numbers += f", DM {_p(dm)}"
-    if model["mase"] < naive["mase"]:
-        if dm < ALPHA and model["skill_vs_naive_pct"] > 0:
-            return f"model beats naive significantly on MASE ({numbers})"
-        if math.isfinite(dm) and dm >= ALPHA:
-            return (
-                f"model is level with naive: slightly lower MASE but no significant "
-                f"difference ({numbers})"
-            )
-        return f"model beats naive on MASE ({numbers})"
-    if dm < ALPHA and model["skill_vs_naive_pct"] < 0:
-        numbers += ": significantly worse"
-    return f"model does not beat naive (MASE {numbers})"
-
-
-def _direction(model: pd.Series) -> str:
-    accuracy, p = model["directional_accuracy"], model["directional_p_value"]
-    if not math.isfinite(accuracy):
-        return "direction undefined (the model never forecasts a move)"
-    meaning = "significant directional skill" if p < ALPHA else "no significant directional skill"
-    return f"direction {accuracy:.1%} ({_p(p)}): {meaning}"
-
-
-def _p(p: float) -> str:
-    """``p=0.21``, ``p=0.004`` or ``p<0.001``."""
-    return "p<0.001" if p < 0.001 else f"p={p:.3f}" if p < 0.01 else f"p={p:.2f}"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -37,12 +36,21 @@ from rnncast.exceptions import (
     RnncastError,
     ShapeError,
 )
+from rnncast.forecasting.conformal import conformal_quantile
+from rnncast.forecasting.diagnostics import learned_only_the_mean
+from rnncast.forecasting.intervals import (
+    calibration_scores,
+    check_coverage,
+    check_method,
+    conformal_band,
+    mc_dropout_band,
+    split_calibration,
+)
 from rnncast.layers import Layer, serialize
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
 
 STRATEGIES = ("direct", "recursive")
-INTERVAL_METHODS = ("conformal", "mc_dropout")
 _RECURSIVE_CALIBRATION_STEPS = 10
 
 
@@ -116,14 +124,23 @@ class Forecaster:
 
     # ------------------------------------------------------------------ fit
     def fit(
-        self, train: pd.DataFrame, validation: pd.DataFrame | None = None, **fit_kwargs: Any
+        self,
+        train: pd.DataFrame,
+        validation: pd.DataFrame | None = None,
+        calibration: float = 0.3,
+        **fit_kwargs: Any,
     ) -> Forecaster:
-        """Fit scalers on ``train``, build/compile the model and train it.
+        """Fit scalers on ``train``, build/compile a copy of the model and train it.
 
         Args:
             train: Training rows (single series).
-            validation: The rows after ``train``; used as Keras's
-                ``validation_data`` and to calibrate prediction intervals.
+            validation: The rows after ``train``. Its first part is Keras's
+                ``validation_data`` (early stopping, learning-rate schedules);
+                its last ``calibration`` share is held out from training and
+                early stopping and calibrates the prediction intervals.
+            calibration: Share of ``validation`` (its last rows) kept for
+                calibrating intervals, in [0, 1); 0 uses all of it for early
+                stopping and turns intervals off.
             **fit_kwargs: Passed to :meth:`Sequential.fit` (``epochs``,
                 ``batch_size``, ``callbacks``, ``verbose``, ...).
 
@@ -134,18 +151,23 @@ class Forecaster:
         self.windowizer_ = self._new_windowizer()
         X, y = self.windowizer_.fit_transform(train)
         self.model_ = self._build_model(X.shape[2])
+        early, calibrate = None, None
         if validation is not None and len(validation):
             _check_single(validation, "validation")
+            early, calibrate = split_calibration(validation, calibration, self.lookback)
             fit_kwargs.setdefault(
-                "validation_data", self.windowizer_.transform(validation, context=train)
+                "validation_data", self.windowizer_.transform(early, context=train)
             )
         self.history_ = self.model_.fit(X, y, **fit_kwargs)
         self.model_.eval()  # a fitted forecaster is for inference
         self.train_info_ = fingerprint(train, [*self.features, self.target])
         self.train_scale_ = float(np.mean(np.abs(np.diff(train[self.target].to_numpy()))))
-        self.residuals_ = None
-        if validation is not None and len(validation) > self.lookback:
-            self.residuals_ = self._residuals(validation, train)
+        self.learned_nothing_ = learned_only_the_mean(self.model_.predict(X, batch_size=1024), y)
+        self.calibration_scores_ = None
+        if calibrate is not None:
+            self.calibration_scores_ = self._calibration_scores(
+                calibrate, pd.concat([train, early])
+            )
         self._train = train  # for fitting baselines in evaluate(); not saved
         return self
 
@@ -156,7 +178,7 @@ class Forecaster:
         elif isinstance(spec, dict):
             model = Sequential.from_config({**spec, "build_input_shape": None})
         elif isinstance(spec, list | tuple) and all(isinstance(x, Layer) for x in spec):
-            model = Sequential(list(spec), seed=self.seed)
+            model = Sequential(copy.deepcopy(list(spec)), seed=self.seed)
         else:
             raise ConfigError(
                 "model must be a Sequential, a list of rnncast layers or a "
@@ -256,8 +278,8 @@ class Forecaster:
             days: Sessions to forecast (at most ``horizon`` for the direct strategy).
             interval: Coverage of a prediction interval, e.g. ``0.9``; adds
                 ``lower`` and ``upper`` columns.
-            interval_method: ``"conformal"`` (split-conformal, from validation
-                residuals per step) or ``"mc_dropout"`` (dropout kept on at
+            interval_method: ``"conformal"`` (split-conformal, from calibration
+                log scores per step) or ``"mc_dropout"`` (dropout kept on at
                 inference, ``mc_samples`` passes; needs dropout in the model).
             mc_samples: Forward passes for ``"mc_dropout"``.
 
@@ -282,69 +304,106 @@ class Forecaster:
             {"forecast": forecast}, index=next_trading_days(frame.index[-1], days, self.calendar)
         )
         if interval is not None:
-            lower, upper = self._interval(
-                X, base, forecast, days, interval, interval_method, mc_samples
+            lower, upper = self.interval_bounds(
+                X, base, forecast[None, :], interval, interval_method, mc_samples
             )
-            result["lower"], result["upper"] = lower, upper
+            result["lower"], result["upper"] = lower[0], upper[0]
         return result
 
     # ------------------------------------------------------------ intervals
-    def _residuals(self, validation: pd.DataFrame, train: pd.DataFrame) -> np.ndarray | None:
-        """Absolute price errors ``(n, steps)`` on the validation part, for conformal intervals."""
+    def _calibration_scores(self, rows: pd.DataFrame, context: pd.DataFrame) -> np.ndarray | None:
+        """Log scores ``(n, steps)`` of the forecasts of the calibration ``rows``."""
         steps = (
             self.horizon
             if self.strategy == "direct"
             else max(self.horizon, _RECURSIVE_CALIBRATION_STEPS)
         )
         try:
-            forecasts = self._forecast_windows(validation, train, steps)
+            forecasts = self._forecast_windows(rows, context, steps)
         except DataError:
             return None
-        actual = validation[self.target].to_numpy()
-        start = validation.index.get_indexer(forecasts.index)  # (n,)
-        rows = start[:, None] + np.arange(steps)  # (n, steps)
-        return np.abs(forecasts.to_numpy() - actual[rows])
+        return calibration_scores(forecasts, rows[self.target])
 
-    def conformal_width(self, coverage: float, steps: int) -> np.ndarray:
-        """Half-widths ``(steps,)`` of split-conformal intervals with the given coverage."""
-        _check_coverage(coverage)
-        if self.residuals_ is None:
+    def conformal_quantiles(self, coverage: float, steps: int) -> np.ndarray:
+        """Log-scale half-widths ``q (steps,)``: the band is ``forecast * exp(+-q)``.
+
+        ``q`` is infinite when the calibration rows are too few for ``coverage``.
+        """
+        scores = self._calibrated(steps)
+        check_coverage(coverage)
+        return np.array([conformal_quantile(scores[:, k], coverage) for k in range(steps)])
+
+    def _calibrated(self, steps: int) -> np.ndarray:
+        """The calibration scores of the first ``steps`` steps, ``(n, steps)``."""
+        if self.calibration_scores_ is None:
             raise NotFittedError(
-                "conformal intervals need validation residuals: pass "
-                "validation= to fit (with more than lookback rows)."
+                "prediction intervals need calibration rows: pass validation= to fit with "
+                f"more than lookback/calibration = {self.lookback}/0.3 rows (the last 30 % of "
+                "them calibrate the intervals)."
             )
-        if steps > self.residuals_.shape[1]:
+        if steps > self.calibration_scores_.shape[1]:
             raise ConfigError(
-                f"intervals are calibrated for {self.residuals_.shape[1]} steps, not {steps}."
+                f"intervals are calibrated for {self.calibration_scores_.shape[1]} steps, "
+                f"not {steps}."
             )
-        n = len(self.residuals_)
-        rank = min(math.ceil((n + 1) * coverage), n)  # the k-th smallest residual (Vovk et al.)
-        return np.sort(self.residuals_[:, :steps], axis=0)[rank - 1]
+        return self.calibration_scores_[:, :steps]
 
-    def _interval(self, X, base, forecast, days, coverage, method, samples):
-        if method not in INTERVAL_METHODS:
-            raise ConfigError(f"interval_method={method!r}; use one of {INTERVAL_METHODS}.")
-        if method == "conformal":
-            width = self.conformal_width(coverage, days)
-            return forecast - width, forecast + width
-        draws = self._mc_dropout(X, base, days, samples)  # (samples, days)
-        tail = (1 - _check_coverage(coverage)) / 2
-        return np.quantile(draws, tail, axis=0), np.quantile(draws, 1 - tail, axis=0)
+    def interval_bounds(
+        self,
+        X: np.ndarray,
+        base: np.ndarray,
+        forecast: np.ndarray,
+        coverage: float,
+        method: str = "conformal",
+        samples: int = 100,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(lower, upper)`` ``(n, steps)`` around price forecasts ``(n, steps)`` of windows ``X``.
 
-    def _mc_dropout(self, X: np.ndarray, base: np.ndarray, days: int, samples: int) -> np.ndarray:
-        """``samples`` forecasts with dropout active (Gal & Ghahramani 2016)."""
+        See :mod:`rnncast.forecasting.intervals` for the two methods.
+        """
+        check_coverage(coverage)
+        scores = self._calibrated(forecast.shape[1])
+        if check_method(method) == "conformal":
+            return conformal_band(forecast, scores, coverage)
+        draws = self._mc_dropout(X, base, forecast.shape[1], samples)  # (n, samples, steps)
+        return mc_dropout_band(forecast, draws, scores, coverage)
+
+    def _mc_dropout(self, X: np.ndarray, base: np.ndarray, steps: int, samples: int) -> np.ndarray:
+        """``samples`` price forecasts per window with dropout active, ``(n, samples, steps)``."""
         if not self.model_.dropout_layers():
             raise ConfigError(
                 "interval_method='mc_dropout' needs dropout in the model "
                 "(a Dropout layer or LSTM(dropout=...)); use 'conformal'."
             )
-        repeated = np.repeat(X, samples, axis=0)  # (samples, lookback, F)
-        return self._forecast(
+        samples = positive_int(samples, "mc_samples")
+        repeated = np.repeat(X, samples, axis=0)  # (n * samples, lookback, F)
+        prices = self._forecast(
             repeated,
             np.repeat(base, samples),
-            days,
+            steps,
             predict=functools.partial(self.model_.predict, dropout=True),
-        )
+        )  # (n * samples, steps)
+        return prices.reshape(len(X), samples, steps)
+
+    def _test_intervals(
+        self, test: pd.DataFrame, context: pd.DataFrame | None, model: pd.DataFrame, level: float
+    ) -> dict[str, dict[str, pd.DataFrame]]:
+        """Every available interval method's band around the model's test forecasts."""
+        bands = {"model": conformal_band(model.to_numpy(), self._calibrated(model.shape[1]), level)}
+        if self.model_.dropout_layers():
+            X, _ = self.windowizer_.transform(test, context=context)
+            base = self._base(test, context).to_numpy()
+            usable = np.asarray(X[: len(model)])
+            bands["model mc_dropout"] = self.interval_bounds(
+                usable, base, model.to_numpy(), level, "mc_dropout"
+            )
+        return {
+            name: {
+                "lower": pd.DataFrame(lower, index=model.index, columns=model.columns),
+                "upper": pd.DataFrame(upper, index=model.index, columns=model.columns),
+            }
+            for name, (lower, upper) in bands.items()
+        }
 
     # ------------------------------------------------------------- evaluate
     def evaluate(
@@ -391,16 +450,16 @@ class Forecaster:
 
         train = self._training_rows(train)
         intervals = None
-        if interval is not None and self.residuals_ is not None:
-            width = self.conformal_width(interval, self.horizon)
-            model = forecasts["model"]
-            intervals = {"model": {"lower": model - width, "upper": model + width}}
+        if interval is not None and self.calibration_scores_ is not None:
+            intervals = self._test_intervals(test, context, forecasts["model"], interval)
         return evaluate_forecasts(
             test[self.target],
             forecasts,
             self._base(test, context),
             train[self.target],
             intervals=intervals,
+            interval_level=interval if intervals else None,
+            learned_nothing=self.learned_nothing_,
         )
 
     def forecasts(
@@ -503,7 +562,7 @@ class Forecaster:
         config = saving.model_config(self.model_)
         settings = self.get_config()
         del settings["model"]
-        residuals = self.residuals_
+        scores = self.calibration_scores_
         config.update(
             {
                 "kind": "forecaster",
@@ -511,7 +570,8 @@ class Forecaster:
                 "windowizer": self.windowizer_.to_dict(),
                 "train": self.train_info_,
                 "train_scale": self.train_scale_,
-                "residuals": None if residuals is None else residuals.tolist(),
+                "learned_nothing": self.learned_nothing_,
+                "calibration_scores": None if scores is None else scores.tolist(),
             }
         )
         return saving.write_artifact(path, config, self.model_)
@@ -536,8 +596,9 @@ class Forecaster:
         forecaster.model_ = model
         forecaster.train_info_ = config["train"]
         forecaster.train_scale_ = config["train_scale"]
-        residuals = config.get("residuals")
-        forecaster.residuals_ = None if residuals is None else np.asarray(residuals)
+        forecaster.learned_nothing_ = bool(config.get("learned_nothing", False))
+        scores = config.get("calibration_scores")  # rnncast 0.1 kept price residuals: unused
+        forecaster.calibration_scores_ = None if scores is None else np.asarray(scores)
         return forecaster
 
     def _check_fitted(self) -> None:
@@ -575,9 +636,3 @@ def _check_single(frame: pd.DataFrame, name: str) -> None:
             f"{name} has a '{TICKER_COLUMN}' column; a Forecaster works on one "
             "series: select one ticker, e.g. frame[frame.ticker == 'AAPL']."
         )
-
-
-def _check_coverage(coverage: float) -> float:
-    if not 0 < coverage < 1:
-        raise ConfigError(f"interval coverage must be in (0, 1), e.g. 0.9; got {coverage!r}.")
-    return float(coverage)

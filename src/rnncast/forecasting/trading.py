@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from rnncast._internal.jsonsafe import json_safe
+from rnncast.evaluate.sharpe import MIN_DAYS, sharpe_difference_test
 from rnncast.exceptions import ConfigError, DataError
 
 DISCLAIMER = (
@@ -39,6 +40,7 @@ STATS = (
     "cagr",
     "volatility",
     "sharpe",
+    "sharpe_p_value",
     "sortino",
     "max_drawdown",
     "hit_rate",
@@ -179,7 +181,10 @@ def simulate_trading(
     share of bars with a nonzero position whose return after costs is > 0;
     ``turnover`` = mean ``|p_t - p_{t-1}|``; ``exposure`` = share of bars with a
     nonzero position; ``n_trades`` = number of position changes. Ratios with a
-    zero denominator are NaN.
+    zero denominator are NaN. ``sharpe_p_value`` tests whether the Sharpe
+    ratio differs from buy-and-hold's on the same bars (two-sided,
+    Ledoit & Wolf 2008 HAC test, :func:`rnncast.evaluate.sharpe_difference_test`);
+    a higher Sharpe ratio with a large p-value is no evidence of a better strategy.
 
     Buy-and-hold is long on every bar (paying the entry cost once). Each
     benchmark's forecasts are traded with the same rule, threshold and costs
@@ -238,6 +243,7 @@ def simulate_trading(
         )
 
     table = {name: _stats(pos, market, rate, periods_per_year) for name, pos in runs.items()}
+    _add_sharpe_tests(table, runs, market, rate)
     returns, costs, change = _bar_returns(positions, market, rate)
     dates = pd.DatetimeIndex(predicted.index, name="date")
     start = pd.DatetimeIndex([closes.index[rows[0] - 1]])
@@ -370,6 +376,22 @@ def _positions(signal: np.ndarray, rule: str, threshold: float) -> np.ndarray:
     if rule == "long_flat":
         return long
     return long - (signal < -threshold).astype(np.int64)
+
+
+def _add_sharpe_tests(
+    table: dict[str, dict[str, float]],
+    runs: dict[str, np.ndarray],
+    market: np.ndarray,
+    rate: float,
+) -> None:
+    """``sharpe_p_value``: each run's Sharpe ratio against buy-and-hold's (Ledoit-Wolf HAC)."""
+    hold = _bar_returns(runs[BUY_AND_HOLD], market, rate)[0]
+    for name, positions in runs.items():
+        p = math.nan
+        if name != BUY_AND_HOLD and len(market) >= MIN_DAYS:
+            returns = _bar_returns(positions, market, rate)[0]
+            p = sharpe_difference_test(returns, hold).p_value
+        table[name]["sharpe_p_value"] = p
 
 
 def _bar_returns(
