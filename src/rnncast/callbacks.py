@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rnncast._internal import output
 from rnncast.exceptions import ConfigError
 
 Logs = dict[str, float]
@@ -215,10 +216,10 @@ class EarlyStopping(_Monitor):
     def on_train_end(self, logs: Logs | None = None) -> None:
         """Restore the best weights when asked."""
         if self.stopped_epoch > 0 and self.verbose:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            output.write(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:
-                print(
+                output.write(
                     f"Restoring model weights from the end of the best epoch: "
                     f"{self.best_epoch + 1}."
                 )
@@ -279,7 +280,7 @@ class ReduceLROnPlateau(_Monitor):
             if self.wait >= self.patience and optimizer.learning_rate > self.min_lr:
                 optimizer.learning_rate = max(optimizer.learning_rate * self.factor, self.min_lr)
                 if self.verbose:
-                    print(
+                    output.write(
                         f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
                         f"{optimizer.learning_rate}."
                     )
@@ -339,7 +340,7 @@ class ModelCheckpoint(_Monitor):
         else:
             self.model.save(path)
         if self.verbose:
-            print(f"\nEpoch {epoch + 1}: saved model to {path}")
+            output.write(f"\nEpoch {epoch + 1}: saved model to {path}")
 
 
 class CSVLogger(Callback):
@@ -392,7 +393,7 @@ class TerminateOnNaN(Callback):
         """Check the running loss."""
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
-            print(f"Batch {batch}: invalid loss, terminating training")
+            output.write(f"Batch {batch}: invalid loss, terminating training")
             self.model.stop_training = True
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -12,7 +13,7 @@ import pytest
 from rnncast.cli import main
 from rnncast.cli import pipelines as runner
 
-ROOT = Path(__file__).resolve().parents[2]
+PYTHON_API = re.compile(r"rc\.|rnncast\.\w|read_csv|frame\[|fill='")  # no Python calls in CLI fixes
 SMALL = [
     "--set",
     'model.layers=[{type="LSTM", units=8}, {type="Dense", units=1}]',
@@ -58,7 +59,9 @@ class DataValues(HTMLParser):
 @pytest.mark.slow
 def test_run_writes_a_complete_run_folder(tmp_path, capsys):
     assert main(["run", "--out", str(tmp_path), *SMALL]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "Epoch 1/1" in err and "data: sample AAPL" in err  # progress: stderr
+    assert "Epoch" not in out and "data:" not in out
     folder = only_folder(tmp_path)
     assert folder.name.endswith("-lstm")
     names = {p.name for p in folder.iterdir()}
@@ -129,9 +132,9 @@ def test_run_writes_a_complete_run_folder(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_compare_ranks_every_shipped_config_and_the_baselines(tmp_path, capsys):
-    configs = sorted(str(p) for p in (ROOT / "src" / "rnncast" / "cli" / "configs").glob("*.toml"))
-    assert len(configs) == 5
+def test_compare_ranks_every_shipped_config_and_the_baselines(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # packaged names resolve from any folder
+    configs = ["bilstm", "cnn_lstm", "gru", "lstm", "lstm_bn_dropout"]
     assert (
         main(
             [
@@ -149,7 +152,8 @@ def test_compare_ranks_every_shipped_config_and_the_baselines(tmp_path, capsys):
         )
         == 0
     )
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "[5/5] lstm_bn_dropout: MASE" in err and "[5/5]" not in out
     for name in ("lstm", "gru", "bilstm", "cnn_lstm", "lstm_bn_dropout", "naive", "arima"):
         assert name in out
     folder = only_folder(tmp_path)
@@ -164,7 +168,8 @@ def test_compare_ranks_every_shipped_config_and_the_baselines(tmp_path, capsys):
 @pytest.mark.slow
 def test_train_then_backtest(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "t"), *SMALL]) == 0
-    assert "saved:" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "saved:" in out and "saved:" not in err and "Epoch 1/1" in err
     assert (only_folder(tmp_path / "t") / "forecaster" / "config.json").exists()
     assert (
         main(
@@ -185,8 +190,9 @@ def test_train_then_backtest(tmp_path, capsys):
         )
         == 0
     )
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "Research simulation, not investment advice" in out
+    assert "fold 2/2" in err and "fold 1/2" not in out
     folder = only_folder(tmp_path / "b")
     assert len(list(csv.DictReader((folder / "folds.csv").open()))) == 2
     metrics = json.loads((folder / "metrics.json").read_text())
@@ -221,7 +227,7 @@ def test_config_errors(tmp_path, capsys, text, message):
     config = tmp_path / "bad.toml"
     config.write_text(text)
     assert main(["train", "--config", str(config), "--out", str(tmp_path)]) == 2
-    assert __import__("re").search(message, capsys.readouterr().err)
+    assert re.search(message, capsys.readouterr().err)
 
 
 def test_set_override_errors(capsys):
@@ -235,6 +241,8 @@ def test_user_error_exit_2_runtime_error_exit_1(tmp_path, capsys, monkeypatch):
     assert main(["run", "--ticker", "TSLA", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rnncast: error: no sample data for ticker 'TSLA'; available: AAPL")
+    assert "rnncast data download TSLA --csv tsla.csv, then pass --csv tsla.csv" in err
+    assert not PYTHON_API.search(err), err
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
@@ -244,6 +252,8 @@ def test_user_error_exit_2_runtime_error_exit_1(tmp_path, capsys, monkeypatch):
     assert "failed: RuntimeError: disk on fire (use --debug" in capsys.readouterr().err
     with pytest.raises(RuntimeError):
         main(["run", "--out", str(tmp_path), "--debug"])
+    with pytest.raises(RuntimeError):
+        main(["--debug", "run", "--out", str(tmp_path)])
 
 
 def test_ctrl_c_leaves_no_half_written_folder(tmp_path, capsys, monkeypatch):
@@ -270,7 +280,8 @@ def test_data_commands(capsys, monkeypatch):
     monkeypatch.setenv("RNNCAST_CACHE_DIR", "/nonexistent-cache")
     assert main(["data", "download", "AAPL", "--start", "2020-01-01"]) == 2
     err = capsys.readouterr().err
-    assert "Yahoo Finance failed" in err and "read_csv" in err
+    assert "Yahoo Finance failed" in err and "pass --csv FILE" in err
+    assert not PYTHON_API.search(err), err
 
 
 @pytest.mark.parametrize("command", ["run", "train", "predict", "backtest", "compare", "bench"])
@@ -304,9 +315,10 @@ def test_run_on_a_multi_ticker_csv_picks_the_ticker(tmp_path, capsys):
         main(["run", "--csv", str(path), "--ticker", "BBB", "--out", str(tmp_path / "out"), *SMALL])
         == 0
     )
-    assert f"data: {path}, 400 rows" in capsys.readouterr().out
+    assert f"data: {path}, 400 rows" in capsys.readouterr().err
     assert main(["run", "--csv", str(path), "--out", str(tmp_path / "out"), *SMALL]) == 2
-    assert "holds several tickers (AAA, BBB); choose one with --ticker" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "holds the ticker(s) AAA, BBB, not 'AAPL'; pass --ticker with one of them" in err
 
 
 def test_missing_config_file_and_non_artifact_model_are_user_errors(tmp_path, capsys):

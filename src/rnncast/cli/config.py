@@ -18,6 +18,7 @@ import difflib
 import inspect
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ def _f(
 
 
 OPTIONAL_STR = (str, type(None))
+NONE = "none"  # how a config file or --set says None (TOML has no null)
 SCHEMA: dict[str, Any] = {
     "name": _f(str, "lstm", help="name of the run folder and report"),
     "data": {
@@ -125,33 +127,78 @@ def default_config() -> dict[str, Any]:
 
 
 def load_config(
-    path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
+    source: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Read a TOML config (or the defaults), apply ``--set`` overrides, validate everything.
 
+    Args:
+        source: A TOML file, or the name of a packaged config such as ``"gru"``
+            (see :func:`packaged_configs`); ``None`` for the defaults.
+        overrides: ``section.key=value`` strings, applied in order.
+
     Raises:
         ConfigError: naming the file, the key and the fix.
+
+    Example:
+        >>> load_config("gru")["model"]["layers"][0]["type"]
+        'GRU'
     """
     config = default_config()
     where = "config"
-    if path is not None:
-        where = str(path)
-        _merge(config, _read_toml(Path(path)), where)
+    if source is not None:
+        where, text = read_config_text(source)
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{where}: TOML syntax error: {err}.") from err
+        _merge(config, raw, where)
     for override in overrides:
         _apply_override(config, override)
     _check_values(config, where)
     return config
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def packaged_configs() -> list[str]:
+    """Names of the configs that ship inside the package (``rnncast config list``).
+
+    Example:
+        >>> packaged_configs()
+        ['bilstm', 'cnn_lstm', 'gru', 'lstm', 'lstm_bn_dropout']
+    """
+    folder = resources.files("rnncast.cli") / "configs"
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+
+
+def read_config_text(source: str | Path) -> tuple[str, str]:
+    """``(label for messages, TOML text)`` of a config file or a packaged config name.
+
+    An existing file wins; otherwise a bare name (no folder, no suffix other
+    than ``.toml``) is looked up among :func:`packaged_configs`.
+
+    Example:
+        >>> label, text = read_config_text("gru")
+        >>> label, text.splitlines()[1]
+        ("packaged config 'gru'", 'name = "gru"')
+    """
+    path = Path(source)
+    bare = path.parent == Path(".") and "/" not in str(source) and path.suffix in ("", ".toml")
+    if bare and not path.is_file():
+        name = path.name.removesuffix(".toml")
+        if name in packaged_configs():
+            resource = resources.files("rnncast.cli") / "configs" / f"{name}.toml"
+            return f"packaged config {name!r}", resource.read_text(encoding="utf-8")
+        if not path.suffix:
+            raise ConfigError(
+                f"no config file or packaged config named {str(source)!r}; packaged configs: "
+                f"{', '.join(packaged_configs())} (rnncast config list). For your own, "
+                "pass the path of a TOML file, e.g. --config my.toml."
+            )
     try:
-        text = path.read_text(encoding="utf-8")
+        return str(path), path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read config {path}: {err.strerror or err}.") from err
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: TOML syntax error: {err}.") from err
 
 
 def _merge(config: dict[str, Any], raw: dict[str, Any], where: str) -> None:
@@ -208,8 +255,10 @@ def _check_values(config: dict[str, Any], where: str) -> None:
     for section, spec in SCHEMA.items():
         if isinstance(spec, dict):
             for key, field in spec.items():
-                _check_field(f"{section}.{key}", config[section][key], field, where)
+                value = config[section][key] = _none(config[section][key], field)
+                _check_field(f"{section}.{key}", value, field, where)
         else:
+            config[section] = _none(config[section], spec)
             _check_field(section, config[section], spec, where)
     data = config["data"]
     if not all(isinstance(f, str) for f in data["features"]) or not data["features"]:
@@ -223,6 +272,11 @@ def _check_values(config: dict[str, Any], where: str) -> None:
         check_layer(spec, f"model.layers[{i}]", where)
         for i, spec in enumerate(config["model"]["layers"])
     ]
+
+
+def _none(value: Any, field: Field) -> Any:
+    """``"none"`` means ``None`` for keys that accept ``None``."""
+    return None if value == NONE and type(None) in field.types else value
 
 
 def _check_field(name: str, value: Any, field: Field, where: str) -> None:
@@ -295,35 +349,39 @@ def _layer_arguments(cls: type) -> list[str]:
 
 
 def dump_config(config: dict[str, Any]) -> str:
-    """The resolved config as TOML text (``None`` values are left out, as TOML has no null)."""
-    lines = [f"name = {_toml(config['name'])}"]
-    for section, spec in SCHEMA.items():
-        if not isinstance(spec, dict):
-            continue
-        lines += ["", f"[{section}]"]
-        for key, value in config[section].items():
-            if value is None:
-                continue
-            if key == "layers":
-                lines.append("layers = [")
-                lines += [f"  {_toml(layer)}," for layer in value]
-                lines.append("]")
-            else:
-                lines.append(f"{key} = {_toml(value)}")
-    return "\n".join(lines) + "\n"
+    """The resolved config as TOML text that :func:`load_config` reads back to the same dict.
+
+    TOML has no null: a ``None`` whose default is also ``None`` is left out, any
+    other ``None`` is written as ``"none"`` (which :func:`load_config` reads as ``None``).
+
+    Example:
+        >>> text = dump_config(load_config(overrides=['name="my run"', "forecast.scaler=none"]))
+        >>> text.splitlines()[0], tomllib.loads(text)["forecast"]["scaler"]
+        ('name = "my run"', 'none')
+        >>> import pathlib, tempfile
+        >>> saved = pathlib.Path(tempfile.mkdtemp()) / "run.toml"
+        >>> _ = saved.write_text(text)
+        >>> load_config(saved) == load_config(overrides=['name="my run"', "forecast.scaler=none"])
+        True
+    """
+    import tomli_w
+
+    text: dict[str, Any] = {}
+    for key, spec in SCHEMA.items():
+        if isinstance(spec, dict):
+            section = {k: _writable(config[key][k], f) for k, f in spec.items()}
+            text[key] = {k: v for k, v in section.items() if v is not None}
+        elif (value := _writable(config[key], spec)) is not None:
+            text[key] = value
+    return tomli_w.dumps(text)
 
 
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return (
-            "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items() if v is not None) + " }"
-        )
-    raise ConfigError(f"cannot write {value!r} to TOML.")
+def _writable(value: Any, field: Field) -> Any:
+    if value is None:
+        return None if field.default is None else NONE
+    if isinstance(value, list):  # layer tables: their None arguments mean "the default"
+        return [
+            {k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item
+            for item in value
+        ]
+    return value

@@ -1,17 +1,21 @@
-"""The ``rnncast`` command: run, train, predict, backtest, compare, data, bench.
+"""The ``rnncast`` command: run, train, predict, backtest, compare, data, config, bench.
 
-User errors (bad config, missing file, unknown ticker) print one line and exit
-2; runtime failures exit 1; ``--debug`` shows the traceback.
+Results (tables, verdict, forecasts, file paths) go to stdout; progress
+(epochs, folds, data summaries) goes to stderr, so ``rnncast run > out.txt``
+keeps only the results. User errors (bad config, missing file, unknown
+ticker) print one line and exit 2; runtime failures exit 1; ``--debug``
+shows the traceback.
 
 Example:
     $ rnncast run                                   # the sample AAPL, the tutorial LSTM
-    $ rnncast run --config configs/gru.toml --set training.epochs=5
+    $ rnncast run --config gru --set training.epochs=5
     $ rnncast predict --model runs/20261126-101500-lstm --days 5
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -21,9 +25,36 @@ from typing import Any
 import pandas as pd
 
 import rnncast as rc
+from rnncast._internal import output
 from rnncast.exceptions import FitError, RnncastError
 
 EXIT_USER_ERROR, EXIT_RUNTIME_ERROR, EXIT_INTERRUPTED = 2, 1, 130
+# Library messages name Python calls; on the command line the fix is an option.
+CLI_FIXES = (
+    (
+        r"To work offline, read a CSV export with rnncast\.datasets\.read_csv.*",
+        "To work offline, pass --csv FILE with a price CSV, or a sample --ticker "
+        "(rnncast data list).",
+    ),
+    (r"rnncast\.datasets\.download needs", "rnncast data download needs"),
+    (
+        r"Pass fill='ffill' to carry the last price forward, fill='drop' to drop those rows\.",
+        "Pass --set data.fill=ffill to carry the last price forward, or --set data.fill=drop "
+        "to drop those rows.",
+    ),
+    (
+        r"run rc\.data\.validate\(frame, fill='ffill'\) or drop those rows first\.",
+        "pass --set data.fill=ffill, or remove those rows from the file.",
+    ),
+    (
+        r"clean the file or pass pd\.read_csv options .* to read_csv\.",
+        "clean the file (plain numbers; leave missing values empty).",
+    ),
+    (
+        r"select one ticker, e\.g\. frame\[frame\.ticker == '[^']*'\]\.",
+        "pass --ticker with one of the file's tickers.",
+    ),
+)
 SUMMARY_COLUMNS = [
     "rmse",
     "mae",
@@ -42,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
-        args.handler(args)
+        with output.redirect(sys.stderr):  # progress to stderr, results to stdout
+            args.handler(args)
     except KeyboardInterrupt:
         print("rnncast: interrupted; no run folder was left half-written.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -50,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         runtime = isinstance(err, FitError)
-        print(f"rnncast: {'failed' if runtime else 'error'}: {err}", file=sys.stderr)
+        print(f"rnncast: {'failed' if runtime else 'error'}: {cli_message(err)}", file=sys.stderr)
         return EXIT_RUNTIME_ERROR if runtime else EXIT_USER_ERROR
     except Exception as err:  # a bug or an environment problem, not a user error
         if args.debug:
@@ -63,22 +95,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def cli_message(err: Exception) -> str:
+    """The error's message with library fixes (Python calls) replaced by CLI ones.
+
+    Example:
+        >>> cli_message(rc.DataError("rnncast.datasets.download needs yfinance."))
+        'rnncast data download needs yfinance.'
+    """
+    message = str(err)
+    for pattern, fix in CLI_FIXES:
+        message = re.sub(pattern, fix, message)
+    return message
+
+
 # ------------------------------------------------------------------ parser
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnncast",
-        description="Recurrent forecasting of daily prices, without look-ahead.",
+        description="Recurrent forecasting of daily prices, without look-ahead. Results go to "
+        "stdout, progress to stderr.",
         epilog="example: rnncast run --ticker MSFT --set training.epochs=10",
     )
     parser.add_argument("--version", action="version", version=f"rnncast {rc.__version__}")
-    parser.set_defaults(debug=False)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _command(
         commands,
         "run",
         _run,
         "train, evaluate against baselines, forecast, report",
-        "rnncast run --config configs/lstm.toml --set training.epochs=10",
+        "rnncast run --config lstm --set training.epochs=10",
         pipeline=True,
     )
     _command(
@@ -86,40 +132,37 @@ def _parser() -> argparse.ArgumentParser:
         "train",
         _train,
         "fit and save a forecaster (no evaluation)",
-        "rnncast train --config configs/gru.toml --out models",
+        "rnncast train --config gru --out models",
         pipeline=True,
     )
-    predict = _command(
-        commands,
-        "predict",
-        _predict,
-        "forecast the next sessions with a saved model",
-        "rnncast predict --model runs/20261126-101500-lstm --days 5",
-    )
-    predict.add_argument("--model", required=True, help="run folder or forecaster artifact")
-    _data_options(predict, ticker_default=None)
-    predict.add_argument("--days", type=int, default=5, help="sessions to forecast (5)")
-    predict.add_argument("--interval", type=float, help="prediction-interval coverage, e.g. 0.9")
+    _predict_command(commands)
     backtest = _command(
         commands,
         "backtest",
         _backtest,
         "walk-forward backtest and trading simulation",
-        "rnncast backtest --config configs/lstm.toml --folds 5 --cost-bps 5",
+        "rnncast backtest --config lstm --folds 5 --cost-bps 5",
         pipeline=True,
     )
-    backtest.add_argument("--folds", type=int, help="number of folds (backtest.folds)")
-    backtest.add_argument("--cost-bps", type=float, help="cost per trade (backtest.cost_bps)")
+    backtest.add_argument("--folds", type=int, help="number of walk-forward folds (backtest.folds)")
+    backtest.add_argument(
+        "--cost-bps",
+        type=float,
+        help="trading cost in basis points per trade, 1 bp = 0.01%% (backtest.cost_bps)",
+    )
     compare = _command(
         commands,
         "compare",
         _compare,
         "rank several configs and the baselines",
-        "rnncast compare configs/*.toml --set training.epochs=5",
+        "rnncast compare lstm gru bilstm --set training.epochs=5",
     )
-    compare.add_argument("configs", nargs="+", help="TOML config files")
+    compare.add_argument(
+        "configs", nargs="+", metavar="CONFIG", help="packaged config names or TOML files"
+    )
     _pipeline_options(compare, config=False)
     _data_commands(commands)
+    _config_commands(commands)
     bench = _command(
         commands,
         "bench",
@@ -142,16 +185,49 @@ def _command(
         description=summary[0].upper() + summary[1:] + ".",
         epilog=f"example: {example}",
     )
-    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    _debug_option(sub)
     sub.set_defaults(handler=handler)
     if pipeline:
         _pipeline_options(sub)
     return sub
 
 
+def _debug_option(sub: argparse.ArgumentParser) -> None:
+    """``--debug`` after the command too; SUPPRESS keeps a ``--debug`` given before it."""
+    sub.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
+    )
+
+
+def _predict_command(commands: Any) -> None:
+    predict = _command(
+        commands,
+        "predict",
+        _predict,
+        "forecast the next sessions with a saved model",
+        "rnncast predict --model runs/20261126-101500-lstm --days 5",
+    )
+    predict.add_argument(
+        "--model", required=True, type=Path, help="run folder or forecaster artifact folder"
+    )
+    _data_options(predict, ticker_default=None)
+    predict.add_argument(
+        "--days", type=int, default=5, help="number of trading sessions to forecast (default 5)"
+    )
+    predict.add_argument(
+        "--interval",
+        type=float,
+        help="prediction-interval coverage in (0, 1), e.g. 0.9 for a 90%% band (default: none)",
+    )
+
+
 def _pipeline_options(sub: argparse.ArgumentParser, config: bool = True) -> None:
     if config:
-        sub.add_argument("--config", type=Path, help="TOML config (see configs/)")
+        sub.add_argument(
+            "--config",
+            help="packaged config name (rnncast config list) or a TOML file "
+            "(default: the tutorial LSTM)",
+        )
     _data_options(sub)
     sub.add_argument(
         "--set",
@@ -159,9 +235,11 @@ def _pipeline_options(sub: argparse.ArgumentParser, config: bool = True) -> None
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config key, e.g. training.epochs=5",
+        help="override a config key, e.g. training.epochs=5 (repeatable)",
     )
-    sub.add_argument("--out", type=Path, default=Path("runs"), help="parent folder (runs/)")
+    sub.add_argument(
+        "--out", type=Path, default=Path("runs"), help="parent folder of the run folder (runs/)"
+    )
     sub.add_argument("--seed", type=int, help="seed of weights, shuffling and dropout")
 
 
@@ -169,19 +247,22 @@ def _data_options(sub: argparse.ArgumentParser, ticker_default: str | None = Non
     sub.add_argument(
         "--ticker",
         default=ticker_default,
-        help="sample ticker, or the one to pick from a multi-ticker CSV (data.ticker)",
+        help="sample ticker (rnncast data list), or the one to pick from a multi-ticker CSV "
+        "(data.ticker)",
     )
-    sub.add_argument("--csv", type=Path, help="price CSV file (data.csv)")
+    sub.add_argument("--csv", type=Path, help="daily price CSV file (data.csv)")
+
+
+def _group(commands: Any, name: str, summary: str) -> Any:
+    """A command with actions; alone it prints its actions and exits 0."""
+    group = commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:])
+    _debug_option(group)
+    group.set_defaults(handler=lambda args: group.print_help(sys.stdout))
+    return group.add_subparsers(title="actions", metavar="ACTION")
 
 
 def _data_commands(commands: Any) -> None:
-    data = commands.add_parser(
-        "data",
-        help="list, show or download price data",
-        description="List, show or download price data.",
-    )
-    data.add_argument("--debug", action="store_true", help="show tracebacks")
-    actions = data.add_subparsers(title="actions", metavar="ACTION")
+    actions = _group(commands, "data", "list, show or download price data")
     _command(actions, "list", _data_list, "list the built-in sample tickers", "rnncast data list")
     show = _command(
         actions,
@@ -190,9 +271,9 @@ def _data_commands(commands: Any) -> None:
         "show a sample ticker's first and last rows",
         "rnncast data show MSFT --raw",
     )
-    show.add_argument("ticker")
+    show.add_argument("ticker", help="sample ticker (rnncast data list)")
     show.add_argument("--raw", action="store_true", help="unadjusted prices")
-    show.add_argument("--rows", type=int, default=5)
+    show.add_argument("--rows", type=int, default=5, help="rows shown at each end (5)")
     download = _command(
         actions,
         "download",
@@ -200,14 +281,40 @@ def _data_commands(commands: Any) -> None:
         "download daily prices from Yahoo Finance (needs rnncast[yahoo])",
         "rnncast data download AAPL --start 2015-01-01 --csv aapl.csv",
     )
-    download.add_argument("ticker")
-    download.add_argument("--start")
-    download.add_argument("--end")
+    download.add_argument("ticker", help="Yahoo Finance symbol, e.g. AAPL")
+    download.add_argument("--start", help="first date, YYYY-MM-DD (default: all history)")
+    download.add_argument("--end", help="end date, YYYY-MM-DD, exclusive (default: today)")
     download.add_argument("--csv", type=Path, help="also write the prices to this CSV file")
 
 
+def _config_commands(commands: Any) -> None:
+    actions = _group(commands, "config", "list or show the packaged run configs")
+    _command(actions, "list", _config_list, "list the packaged configs", "rnncast config list")
+    show = _command(
+        actions,
+        "show",
+        _config_show,
+        "print a config's TOML (copy it to start your own)",
+        "rnncast config show gru > my.toml",
+    )
+    show.add_argument("config", help="packaged config name or TOML file")
+    show.add_argument(
+        "--resolved",
+        action="store_true",
+        help="every key with its value after defaults and --set overrides",
+    )
+    show.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key (with --resolved), e.g. training.epochs=5",
+    )
+
+
 # ------------------------------------------------------------------ handlers
-def _config(args: argparse.Namespace, path: Path | None = None) -> dict[str, Any]:
+def _config(args: argparse.Namespace, source: str | None = None) -> dict[str, Any]:
     from rnncast.cli.config import load_config
 
     overrides = list(args.overrides)
@@ -217,7 +324,7 @@ def _config(args: argparse.Namespace, path: Path | None = None) -> dict[str, Any
         overrides += [f"data.csv={_quoted(args.csv)}"]
     if args.seed is not None:
         overrides.append(f"training.seed={args.seed}")
-    return load_config(path if path is not None else getattr(args, "config", None), overrides)
+    return load_config(source if source is not None else getattr(args, "config", None), overrides)
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -253,7 +360,7 @@ def _backtest(args: argparse.Namespace) -> None:
 def _compare(args: argparse.Namespace) -> None:
     from rnncast.cli import pipelines as runner
 
-    configs = [_config(args, Path(path)) for path in args.configs]
+    configs = [_config(args, source) for source in args.configs]
     result = runner.compare(configs, out=args.out)
     _print_table(result.table, "Leaderboard (lower MASE is better)", ["rank", *SUMMARY_COLUMNS])
     print(f"leaderboard: {result.folder / 'leaderboard.html'}")
@@ -291,7 +398,9 @@ def _data_list(args: argparse.Namespace) -> None:
 
 
 def _data_show(args: argparse.Namespace) -> None:
-    frame = rc.datasets.load_sample(args.ticker, adjusted=not args.raw)
+    from rnncast.cli.pipelines import load_sample
+
+    frame = load_sample(args.ticker, adjusted=not args.raw)
     with pd.option_context("display.width", 120, "display.max_columns", 10):
         print(pd.concat([frame.head(args.rows), frame.tail(args.rows)]))
 
@@ -302,6 +411,23 @@ def _data_download(args: argparse.Namespace) -> None:
     if args.csv:
         frame.to_csv(args.csv, index_label="date")
         print(f"written: {args.csv}")
+
+
+def _config_list(args: argparse.Namespace) -> None:
+    from rnncast.cli.config import packaged_configs, read_config_text
+
+    for name in packaged_configs():
+        first = read_config_text(name)[1].splitlines()[0]
+        print(f"{name:<16} {first.lstrip('# ') if first.startswith('#') else ''}".rstrip())
+
+
+def _config_show(args: argparse.Namespace) -> None:
+    from rnncast.cli.config import dump_config, load_config, read_config_text
+
+    if args.resolved:
+        print(dump_config(load_config(args.config, args.overrides)), end="")
+    else:
+        print(read_config_text(args.config)[1], end="")
 
 
 def _bench(args: argparse.Namespace) -> None:

@@ -2,7 +2,9 @@
 
 Each writes a run folder ``<out>/<YYYYmmdd-HHMMSS>-<name>/``. The folder is
 assembled under a hidden name and renamed when complete, so an interrupted
-run never leaves a half-written folder under its final name.
+run never leaves a half-written folder under its final name. Progress
+messages go to ``say`` (default: :func:`rnncast._internal.output.write`,
+which the command points at stderr); results come back in :class:`RunResult`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from typing import Any
 import pandas as pd
 
 import rnncast as rc
+from rnncast._internal import output
 from rnncast._internal.jsonsafe import json_safe
 from rnncast.cli.config import build_layer, dump_config
+from rnncast.exceptions import ConfigError
 from rnncast.forecasting.forecaster import Forecaster
 from rnncast.optimizers import OPTIMIZERS
 from rnncast.saving import atomic_folder
@@ -38,7 +42,7 @@ class Prepared:
 
 @dataclass
 class RunResult:
-    """What a pipeline leaves behind: its folder and the numbers it printed."""
+    """What a pipeline leaves behind: its folder and the numbers the command prints."""
 
     folder: Path
     verdict: str = ""
@@ -55,7 +59,19 @@ def load_data(data: dict[str, Any]) -> tuple[pd.DataFrame, str]:
         if "ticker" in frame.columns:
             frame = _one_ticker(frame, data["ticker"], data["csv"])
         return frame, str(data["csv"])
-    return rc.datasets.load_sample(data["ticker"]), f"sample {data['ticker'].upper()}"
+    return load_sample(data["ticker"]), f"sample {data['ticker'].upper()}"
+
+
+def load_sample(ticker: str, adjusted: bool = True) -> pd.DataFrame:
+    """A bundled sample; an unknown ticker gets the command-line fix (``--csv FILE``)."""
+    samples = rc.datasets.available_samples()
+    if str(ticker).upper() not in samples:
+        raise ConfigError(
+            f"no sample data for ticker {ticker!r}; available: {', '.join(samples)}. For other "
+            f"tickers, run: rnncast data download {ticker} --csv {str(ticker).lower()}.csv, then "
+            f"pass --csv {str(ticker).lower()}.csv to run, train, backtest or predict."
+        )
+    return rc.datasets.load_sample(ticker, adjusted=adjusted)
 
 
 def prepare(config: dict[str, Any]) -> Prepared:
@@ -128,7 +144,7 @@ def selected_baselines(config: dict[str, Any]) -> list[Any]:
 
 
 # ------------------------------------------------------------------ pipelines
-def run(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
+def run(config: dict[str, Any], out: str | Path = "runs", say: Any = output.write) -> RunResult:
     """Load, split, train, evaluate against baselines, forecast, write the run folder."""
     started = time.perf_counter()
     data = prepare(config)
@@ -167,7 +183,9 @@ def run(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> R
     return RunResult(target, report.verdict, report.to_frame(), future)
 
 
-def train_only(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
+def train_only(
+    config: dict[str, Any], out: str | Path = "runs", say: Any = output.write
+) -> RunResult:
     """Fit and save the forecaster (no evaluation)."""
     data = prepare(config)
     say(f"data: {data.source}, train {len(data.train)} rows, val {len(data.val)}")
@@ -297,18 +315,20 @@ def _slug(name: str) -> str:
 
 
 def _one_ticker(frame: pd.DataFrame, ticker: str, source: str) -> pd.DataFrame:
-    tickers = frame["ticker"].unique()
+    tickers = [str(t) for t in frame["ticker"].unique()]
     if ticker not in tickers:
-        raise rc.DataError(
-            f"{source} holds several tickers ({', '.join(map(str, tickers[:8]))}"
-            f"{', ...' if len(tickers) > 8 else ''}); choose one with "
-            "--ticker or data.ticker."
+        shown = ", ".join(tickers[:8]) + (", ..." if len(tickers) > 8 else "")
+        raise ConfigError(
+            f"{source} holds the ticker(s) {shown}, not {ticker!r}; pass --ticker with one of "
+            f"them, e.g. --ticker {tickers[0]} (or set data.ticker)."
         )
     return frame[frame["ticker"] == ticker].drop(columns="ticker")
 
 
 # ------------------------------------------------------------------ backtest
-def backtest(config: dict[str, Any], out: str | Path = "runs", say: Any = print) -> RunResult:
+def backtest(
+    config: dict[str, Any], out: str | Path = "runs", say: Any = output.write
+) -> RunResult:
     """Walk-forward backtest of the configured model plus a trading simulation."""
     started = time.perf_counter()
     data = prepare(config)
@@ -423,7 +443,9 @@ def _write_backtest_report(
 
 
 # ------------------------------------------------------------------ compare
-def compare(configs: list[dict[str, Any]], out: str | Path = "runs", say: Any = print) -> RunResult:
+def compare(
+    configs: list[dict[str, Any]], out: str | Path = "runs", say: Any = output.write
+) -> RunResult:
     """Every config and every baseline on the same split: a ranked leaderboard."""
     started = time.perf_counter()
     first = configs[0]

@@ -13,13 +13,13 @@ Example:
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from rnncast._internal import output
 from rnncast._internal.jsonsafe import json_safe
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecasting.trading import TradingResult, simulate_trading
@@ -266,10 +266,8 @@ class _FoldProgress:
             return
         elapsed = time.perf_counter() - self.started
         eta = elapsed / done * (self.folds - done)
-        print(
+        output.write(
             f"fold {done}/{self.folds} [{row['test_start']} .. {row['test_end']}] "
             f"rmse {row['rmse']:.4g}, naive {row['naive_rmse']:.4g} - {elapsed:.0f}s, "
-            f"ETA {eta:.0f}s",
-            file=sys.stdout,
-            flush=True,
+            f"ETA {eta:.0f}s"
         )

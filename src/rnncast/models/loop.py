@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from rnncast._internal import output
 from rnncast.callbacks import CallbackList, History, TerminateOnNaN
 from rnncast.exceptions import TrainingDivergedError
 from rnncast.models.batches import BatchSource
@@ -51,7 +52,7 @@ def train(
         try:
             for epoch in range(initial_epoch, epochs):
                 if mode:
-                    print(f"Epoch {epoch + 1}/{epochs}")
+                    output.write(f"Epoch {epoch + 1}/{epochs}")
                 callbacks.call("on_epoch_begin", epoch, None)
                 progress = Progress(math.ceil(len(data) / batch_size), mode)
                 logs = _train_epoch(
@@ -82,7 +83,7 @@ def train(
         finally:
             callbacks.call("on_train_end", None)
     if interrupted.is_set():
-        print(
+        output.write(
             f"Training interrupted; returning the history of {len(history.epoch)} "
             "finished epoch(s)."
         )

@@ -7,9 +7,10 @@ stay readable; ``verbose=2`` always writes one line per epoch; ``0`` is silent.
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import TextIO
+
+from rnncast._internal import output
 
 _WIDTH = 20
 _REFRESH = 0.1  # seconds between bar redraws
@@ -23,7 +24,7 @@ def resolve_verbose(verbose: int | str, stream: TextIO | None = None) -> int:
         from rnncast.exceptions import ConfigError
 
         raise ConfigError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}.")
-    stream = stream or sys.stdout
+    stream = stream or output.stream()
     if verbose == 1 and not getattr(stream, "isatty", lambda: False)():
         return 2
     return int(verbose)
@@ -42,7 +43,7 @@ class Progress:
     """Progress of one epoch of ``steps`` batches."""
 
     def __init__(self, steps: int, mode: int, stream: TextIO | None = None) -> None:
-        self.steps, self.mode, self.stream = steps, mode, stream or sys.stdout
+        self.steps, self.mode, self.stream = steps, mode, stream or output.stream()
         self.started = time.perf_counter()
         self._drawn = 0.0
 

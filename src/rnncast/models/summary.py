@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
 
 from rnncast.layers.base import show_shape
@@ -44,17 +43,17 @@ def render_summary(model: Sequential) -> str:
             )
         else:
             table.add_row(f"{layer.name} ({layer.kind})", "?", "0 (unbuilt)")
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=100, color_system=None, legacy_windows=False)
-    console.print(f'Model: "{model.name}"')
-    console.print(table)
-    for label, count in (
-        ("Total", trainable + frozen),
-        ("Trainable", trainable),
-        ("Non-trainable", frozen),
-    ):
-        console.print(f" {label} params: {count:,} ({readable_size(count * 4)})")
-    return buffer.getvalue().rstrip("\n")
+    console = Console(width=100, color_system=None, legacy_windows=False)
+    drawn = "".join(segment.text for segment in console.render(table))  # no styles: plain text
+    totals = [
+        f" {label} params: {count:,} ({readable_size(count * 4)})"
+        for label, count in (
+            ("Total", trainable + frozen),
+            ("Trainable", trainable),
+            ("Non-trainable", frozen),
+        )
+    ]
+    return "\n".join([f'Model: "{model.name}"', drawn.rstrip("\n"), *totals])
 
 
 def readable_size(n_bytes: float) -> str:

@@ -12,6 +12,7 @@ import torch
 
 from rnncast import losses, optimizers
 from rnncast import metrics as metrics_module
+from rnncast._internal import output
 from rnncast._internal.checks import positive_int
 from rnncast.callbacks import Callback, CallbackList, History
 from rnncast.exceptions import ConfigError, FitError, ShapeError
@@ -183,7 +184,7 @@ class Trainer:
         if resolve_verbose(verbose):
             from rnncast.models.progress import format_logs
 
-            print(format_logs(logs))
+            output.write(format_logs(logs))
         if return_dict:
             return logs
         values = [logs[name] for name in self.metrics_names]
