@@ -26,6 +26,7 @@ import pandas as pd
 
 import rnncast as rc
 from rnncast._internal import output
+from rnncast.evaluate.verdict import Verdict
 from rnncast.exceptions import FitError, RnncastError
 
 EXIT_USER_ERROR, EXIT_RUNTIME_ERROR, EXIT_INTERRUPTED = 2, 1, 130
@@ -59,8 +60,10 @@ SUMMARY_COLUMNS = [
     "rmse",
     "mae",
     "mase",
-    "skill_vs_naive_pct",
+    "mae_skill_pct",
+    "dm_p_value",
     "directional_accuracy",
+    "direction_base_rate",
     "directional_p_value",
 ]
 
@@ -438,11 +441,11 @@ def _bench(args: argparse.Namespace) -> None:
 
 # ------------------------------------------------------------------ output
 def _print_summary(
-    table: pd.DataFrame | None, verdict: str, title: str = "Test part: model vs baselines"
+    table: pd.DataFrame | None, verdict: Verdict, title: str = "Test part: model vs baselines"
 ) -> None:
     if table is not None:
         _print_table(table, title, SUMMARY_COLUMNS)
-    print(f"verdict: {verdict}")
+    print(verdict.console_line())
 
 
 def _print_table(table: pd.DataFrame, title: str, columns: list[str]) -> None:

@@ -23,6 +23,7 @@ import rnncast as rc
 from rnncast._internal import output
 from rnncast._internal.jsonsafe import json_safe
 from rnncast.cli.config import build_layer, dump_config
+from rnncast.evaluate.verdict import Verdict
 from rnncast.exceptions import ConfigError
 from rnncast.forecasting.forecaster import Forecaster
 from rnncast.optimizers import OPTIMIZERS
@@ -45,7 +46,7 @@ class RunResult:
     """What a pipeline leaves behind: its folder and the numbers the command prints."""
 
     folder: Path
-    verdict: str = ""
+    verdict: Verdict | None = None
     table: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -166,7 +167,9 @@ def run(config: dict[str, Any], out: str | Path = "runs", say: Any = output.writ
     evaluated_at = time.perf_counter()
     interval = config["evaluation"]["interval"]
     future = fc.predict_next(
-        data.frame, days=_days(config, fc), interval=interval if fc.calibration_scores_ is not None else None
+        data.frame,
+        days=_days(config, fc),
+        interval=interval if fc.calibration_scores_ is not None else None,
     )
     timings = {"fit_s": fitted_at - started, "evaluate_s": evaluated_at - fitted_at}
     target = new_run_path(out, config["name"])
@@ -220,7 +223,8 @@ def _metrics_json(
     summary = report.to_dict()
     return {
         "models": json_safe(report.to_frame().to_dict(orient="index")),
-        "verdict": report.verdict,
+        "verdict": str(report.verdict),
+        "verdict_details": report.verdict.to_dict(),
         "per_step": summary.get("per_step"),
         "lag": summary.get("lag"),
         "coverage": summary.get("coverage"),
@@ -376,7 +380,8 @@ def backtest(
         equity.to_csv(folder / "equity.csv", index_label="date")
         metrics = {
             "models": json_safe(report.to_frame().to_dict(orient="index")),
-            "verdict": report.verdict,
+            "verdict": str(report.verdict),
+            "verdict_details": report.verdict.to_dict(),
             "folds": model.to_dict()["folds"],
             "walk_forward": json_safe(model.metrics),
             "trading": trading.to_dict(),

@@ -210,7 +210,7 @@ def _metrics(predictions: pd.DataFrame) -> dict[str, float]:
 
     actual, forecast = predictions["actual"].to_numpy(), predictions["forecast"].to_numpy()
     naive = predictions["base"].to_numpy()
-    accuracy = ev.directional_accuracy(actual, forecast, naive)[0] if len(actual) else math.nan
+    accuracy = ev.direction_test(actual, forecast, naive).hit_rate if len(actual) else math.nan
     return {
         "rmse": ev.rmse(actual, forecast),
         "mae": ev.mae(actual, forecast),
