@@ -8,10 +8,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import platformdirs
 import pytest
 import yfinance
 
 from rnncast.datasets import download
+from rnncast.datasets.cache import default_cache_dir
 from rnncast.exceptions import ConfigError, DownloadError
 
 DAYS = pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04"], name="Date")
@@ -169,15 +171,36 @@ def test_missing_yahoo_extra(monkeypatch, tmp_path):
     assert "pip install" in str(info.value) and "read_csv" in str(info.value)
 
 
-def test_default_cache_dir_follows_environment(monkeypatch, tmp_path):
+def test_cache_env_variable_overrides_the_default_folder(monkeypatch, tmp_path):
     use(monkeypatch, FakeDownload())
     monkeypatch.setenv("RNNCAST_CACHE_DIR", str(tmp_path / "mine"))
     download("AAPL", "2024-01-01", "2024-01-05")
     assert (tmp_path / "mine" / "AAPL_2024-01-01_2024-01-05.csv").exists()
+
+
+def test_default_cache_is_the_platformdirs_user_cache(monkeypatch, tmp_path):
+    asked = []
+
+    def user_cache_path(appname, appauthor=None):
+        asked.append((appname, appauthor))
+        return tmp_path / "os-cache"
+
+    use(monkeypatch, FakeDownload())
+    monkeypatch.delenv("RNNCAST_CACHE_DIR")
+    monkeypatch.setattr(platformdirs, "user_cache_path", user_cache_path)
+    download("AAPL", "2024-01-01", "2024-01-05")
+    assert asked == [("rnncast", False)]
+    assert (tmp_path / "os-cache" / "AAPL_2024-01-01_2024-01-05.csv").exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_CACHE_HOME is the Linux convention")
+def test_default_cache_on_linux_follows_xdg_cache_home(monkeypatch, tmp_path):
     monkeypatch.delenv("RNNCAST_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    download("AAPL", "2024-01-01", "2024-01-05")
-    assert (tmp_path / "xdg" / "rnncast" / "AAPL_2024-01-01_2024-01-05.csv").exists()
+    assert default_cache_dir() == tmp_path / "xdg" / "rnncast"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "rnncast"
 
 
 def test_unwritable_cache_still_returns_data(monkeypatch, tmp_path):

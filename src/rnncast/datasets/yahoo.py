@@ -1,6 +1,7 @@
-"""Yahoo Finance downloads for :func:`rnncast.datasets.download`: fetch, flatten, cache.
+"""Yahoo Finance downloads: :func:`download` (fetch, flatten, validate, cache).
 
 yfinance is imported only when a download is asked for (the ``yahoo`` extra).
+Cache files live where :mod:`rnncast.datasets.cache` says.
 """
 
 from __future__ import annotations
@@ -10,16 +11,86 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pandas as pd
 
-from rnncast._internal.dates import to_timestamp
-from rnncast._internal.files import atomic_file
-from rnncast.datasets.formats import describe_columns
+from rnncast.datasets.cache import cache_file, write_cache
+from rnncast.datasets.csv_files import read_csv
+from rnncast.datasets.formats import describe_columns, to_price_frame
+from rnncast.datasets.prices import adjust_ohlc, finish
+from rnncast.datasets.samples import SAMPLE_TICKERS
 from rnncast.exceptions import ConfigError, DownloadError
+
+OFFLINE_HINT = (
+    "To work offline, read a CSV export with rnncast.datasets.read_csv(path) or use "
+    "rnncast.datasets.load_sample(ticker) (tickers: " + ", ".join(SAMPLE_TICKERS) + ")."
+)
+
+
+def download(
+    ticker: str,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    refresh: bool = False,
+    adjusted: bool = True,
+) -> pd.DataFrame:
+    r"""Download daily prices from Yahoo Finance (needs the ``yahoo`` extra), with a CSV cache.
+
+    Each request (ticker, start, end) is cached as one CSV file of raw prices
+    in rnncast's column names, in ``cache_dir`` or else ``$RNNCAST_CACHE_DIR``
+    or else the user cache folder of ``platformdirs`` (``~/.cache/rnncast`` on
+    Linux, ``~/Library/Caches/rnncast`` on macOS, ``%LOCALAPPDATA%\rnncast\Cache``
+    on Windows; see :mod:`rnncast.datasets.cache`). A cached request is
+    read back without touching the network unless ``refresh=True``; an
+    open-ended request (``end=None``) therefore stays as first downloaded
+    until refreshed. When the download fails (no network, Yahoo unavailable,
+    unknown ticker) an existing cache file is used with a warning.
+
+    Args:
+        ticker: One Yahoo Finance symbol, e.g. ``"AAPL"``, ``"^GSPC"``, ``"BRK-B"``.
+        start: First date (inclusive), e.g. ``"2015-01-01"``; None for the
+            whole history (when ``end`` is None too).
+        end: Last date (exclusive, as in yfinance); None for up to today.
+        cache_dir: Folder of the cache files (created when needed).
+        refresh: Download again even when a cache file exists.
+        adjusted: Scale open/high/low/close by ``adj_close / close`` as in
+            :func:`load_sample`; False returns the raw traded prices.
+
+    Returns:
+        DataFrame indexed by ``date`` with float64 columns
+        ``open, high, low, close, adj_close, volume``.
+
+    Raises:
+        DownloadError: when yfinance is not installed, or the download fails
+            and nothing is cached.
+        ConfigError: for a ticker that is not one string or unparseable dates.
+        DataError: when the downloaded data do not pass validation.
+
+    Example:
+        >>> from rnncast.datasets import download
+        >>> frame = download("AAPL", start="2020-01-01", end="2021-01-01")  # doctest: +SKIP
+        >>> list(frame.columns)  # doctest: +SKIP
+        ['open', 'high', 'low', 'close', 'adj_close', 'volume']
+    """
+    symbol = check_symbol(ticker)
+    path = cache_file(cache_dir, symbol, start, end)
+    if path.exists() and not refresh:
+        return read_csv(path, adjusted=adjusted)
+    yf = import_yfinance(OFFLINE_HINT)
+    try:
+        raw = fetch(yf, symbol, start, end)
+    except DownloadError as err:
+        if not path.exists():
+            raise DownloadError(f"{err} There is no cached copy ({path}). {OFFLINE_HINT}") from err
+        warnings.warn(f"{err} Using possibly stale cached data from {path}.", stacklevel=2)
+        return read_csv(path, adjusted=adjusted)
+    source = f"Yahoo Finance data for {symbol!r}"
+    frame = finish(to_price_frame(raw, source), source, adjusted=False)
+    write_cache(frame, path)
+    return adjust_ohlc(frame) if adjusted else frame
 
 
 def check_symbol(ticker: object) -> str:
@@ -30,32 +101,6 @@ def check_symbol(ticker: object) -> str:
             "call it once per ticker."
         )
     return ticker.strip().upper()
-
-
-def _default_cache_dir() -> Path:
-    if os.environ.get("RNNCAST_CACHE_DIR"):
-        return Path(os.environ["RNNCAST_CACHE_DIR"]).expanduser()
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "rnncast"
-    return Path.home() / ".cache" / "rnncast"
-
-
-def cache_file(
-    cache_dir: str | os.PathLike[str] | None, symbol: str, start: object, end: object
-) -> Path:
-    """Cache path of one request, e.g. ``AAPL_2020-01-01_latest.csv``."""
-    folder = Path(cache_dir).expanduser() if cache_dir is not None else _default_cache_dir()
-    first, last = _date_key(start, "start", "first"), _date_key(end, "end", "latest")
-    if start is not None and end is not None and pd.Timestamp(start) >= pd.Timestamp(end):
-        raise ConfigError(f"start={start!r} must be before end={end!r} (end is exclusive).")
-    return folder / f"{quote(symbol, safe='')}_{first}_{last}.csv"
-
-
-def _date_key(value: object, name: str, missing: str) -> str:
-    if value is None:
-        return missing
-    stamp = to_timestamp(value, name)
-    return stamp.strftime("%Y-%m-%d" if stamp == stamp.normalize() else "%Y-%m-%dT%H%M%S")
 
 
 def import_yfinance(offline_hint: str) -> Any:
@@ -124,12 +169,3 @@ def _single_level(raw: pd.DataFrame, symbol: str) -> pd.DataFrame:
             f"yfinance returned several tickers for {symbol!r}; download one ticker at a time."
         )
     return flat
-
-
-def write_cache(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` atomically (temporary file, then ``os.replace``)."""
-    try:
-        with atomic_file(path) as temporary:
-            frame.to_csv(temporary, index_label="date")
-    except OSError as err:
-        warnings.warn(f"could not write the download cache {path}: {err}", stacklevel=3)

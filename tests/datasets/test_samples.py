@@ -1,6 +1,10 @@
-"""load_sample / available_samples / adjust_ohlc on the bundled offline data."""
+"""load_sample / available_samples / adjust_ohlc on the sample data shipped in the package."""
 
 from __future__ import annotations
+
+import gzip
+import hashlib
+from importlib.resources import files
 
 import numpy as np
 import pandas as pd
@@ -10,6 +14,72 @@ from rnncast.datasets import COLUMNS, adjust_ohlc, available_samples, load_sampl
 from rnncast.exceptions import DataError
 
 SPLIT_DAY = pd.Timestamp("2005-02-28")  # AAPL 2:1 split
+
+# sha256 of each frame (values, dates, column names, dtypes) as load_sample returned it
+# when it read bokeh_sampledata 2026.1's stocks module; the bundled file must reproduce them.
+RECORDED = {
+    ("AAPL", True): "b30e326e5e03aa8d0643c2884aeaf2a0a90987a95a7ecc03205ffcd690754a41",
+    ("AAPL", False): "b047771e362baf78e28a645c85e469e66e29f907f0f925be03677303d998d2e8",
+    ("FB", True): "611c0dd29aab14d01ea487f3db13e138eb0bafbee5ac43a33086d92c4038b1f5",
+    ("FB", False): "611c0dd29aab14d01ea487f3db13e138eb0bafbee5ac43a33086d92c4038b1f5",
+    ("GOOG", True): "ef81dbd7e60ab8edc15ac04661e3e69572b9bde530e44e66b98667d75013585b",
+    ("GOOG", False): "4cab5caa34e4ee749c77c1f185da25f589b823d46f2e56b8dabf976ab71ed264",
+    ("IBM", True): "f9a16020e9285506cef83d91b2306793eef7f98c8f5d95e818cafd43053900ec",
+    ("IBM", False): "6b4104ec25667af0edae5d0d0773b37a47df7ad9e5ba97ecaa64cd1dcaf7f3a2",
+    ("MSFT", True): "900beae33ab74dbc0fd53877b4a4bc98e872596b884629f1b974a48e2ee5d37f",
+    ("MSFT", False): "ee952b48cc48610d6f8605b7a53c963a378434e6fe6ccfcd2afbfe65c4307045",
+}
+SAMPLE_FILE = files("rnncast.datasets").joinpath("sample_data", "stocks.csv.gz")
+# bokeh_sampledata 2026.1's stocks.csv.gz, as recorded in its licenses/datasets.json
+SOURCE_SHA256 = "5abadf99b2d394f920120a27de6f0df129859d71d4cfb0bf661bcc99446ab1fd"
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    digest.update(frame.to_numpy().tobytes())
+    digest.update(frame.index.asi8.tobytes())
+    digest.update(",".join(frame.columns).encode())
+    digest.update(str(frame.dtypes.tolist()).encode())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize(("ticker", "adjusted"), sorted(RECORDED))
+def test_bundled_samples_reproduce_the_recorded_frames(ticker, adjusted):
+    assert frame_digest(load_sample(ticker, adjusted=adjusted)) == RECORDED[ticker, adjusted]
+
+
+def test_bundled_file_is_the_documented_copy():
+    data = SAMPLE_FILE.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == SOURCE_SHA256
+    assert len(data) < 350_000
+    readme = SAMPLE_FILE.parent.joinpath("README.md").read_text()
+    assert SOURCE_SHA256 in readme and "Public domain" in readme
+    lines = gzip.decompress(data).decode().splitlines()
+    assert lines[0] == "Ticker,Date,Open,High,Low,Close,Volume,Adj Close"
+    assert len(lines) - 1 == sum(len(load_sample(t)) for t in available_samples()) == 12_154
+
+
+@pytest.mark.parametrize("ticker", available_samples())
+def test_samples_match_bokeh_sampledata_when_installed(ticker):
+    stocks = pytest.importorskip("bokeh_sampledata.stocks")
+    source = pd.DataFrame(getattr(stocks, ticker))
+    expected = pd.DataFrame(
+        {
+            "open": source["open"],
+            "high": source["high"],
+            "low": source["low"],
+            "close": source["close"],
+            "adj_close": source["adj_close"],
+            "volume": source["volume"].astype(np.float64),
+        }
+    ).set_axis(pd.DatetimeIndex(pd.to_datetime(source["date"]), name="date").as_unit("ns"))
+    pd.testing.assert_frame_equal(load_sample(ticker, adjusted=False), expected, check_exact=True)
+
+
+def test_changing_a_loaded_sample_does_not_change_the_next_one():
+    first = load_sample("IBM", adjusted=False)
+    first.iloc[0, 0] = -1.0
+    assert load_sample("IBM", adjusted=False).iloc[0, 0] > 0
 
 
 def test_available_samples_lists_the_five_tickers_and_returns_a_copy():

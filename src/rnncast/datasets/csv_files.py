@@ -1,0 +1,121 @@
+"""Read daily prices from CSV files: :func:`read_csv`.
+
+Reading is :func:`pandas.read_csv`; recognising the columns is
+:mod:`rnncast.datasets.formats`; validation and adjustment are
+:func:`rnncast.datasets.prices.finish`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import IO, Any
+
+import pandas as pd
+
+from rnncast.datasets.formats import to_price_frame
+from rnncast.datasets.prices import finish
+from rnncast.exceptions import ConfigError, DataError
+
+PathOrBuffer = str | os.PathLike[str] | IO[str] | IO[bytes]
+
+
+def read_csv(
+    path_or_buffer: PathOrBuffer,
+    *,
+    date_column: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    ticker: str | None = None,
+    adjusted: bool = True,
+    validate: bool = True,
+    fill: str | None = None,
+    **read_csv_kwargs: Any,
+) -> pd.DataFrame:
+    r"""Read daily prices from a CSV file into rnncast's frame convention.
+
+    Understands Yahoo Finance exports (``Date,Open,High,Low,Close,Adj Close,Volume``),
+    Stooq exports (``Date,Open,High,Low,Close,Volume``), any file with a date
+    column (``date``, ``Datetime``, ``timestamp``, ``day``, ... case-insensitive)
+    and long multi-ticker files with a ``ticker``, ``symbol`` or ``Name``
+    column (Kaggle "S&P 500 stock data", "Huge Stock Market Dataset").
+    Column names become ``open, high, low, close, adj_close, volume``
+    (``Adj Close``/``AdjClose``/``adj_close`` -> ``adj_close``, ``Vol`` ->
+    ``volume``); other numeric columns are kept under a snake_case name and
+    non-numeric ones are dropped.
+
+    A multi-ticker file comes back as one long frame with a str ``ticker``
+    column: rows grouped by ticker (tickers in sorted order) and ascending by
+    date inside each ticker. A series stored newest-first (strictly
+    decreasing dates) is reversed silently; nothing else is repaired.
+
+    Args:
+        path_or_buffer: Path (str or ``os.PathLike``) or open file-like object;
+            compressed files (``.gz``, ``.zip``, ...) work as in ``pd.read_csv``.
+        date_column: Name of the date column when it is not detected.
+        columns: ``{file column: rnncast name}`` overriding detection, e.g.
+            ``{"Kurs": "close"}``; the names ``"date"`` and ``"ticker"`` mark
+            those columns.
+        ticker: Keep only this ticker of a multi-ticker file; the result is
+            then a single series without the ``ticker`` column.
+        adjusted: When True (default) and the file has an adjusted close,
+            open/high/low/close are scaled by ``adj_close / close`` exactly as
+            in :func:`load_sample`. False keeps the raw prices.
+        validate: When True (default) the frame goes through
+            :func:`rnncast.data.validate`, which raises on dates out of order,
+            duplicate dates, NaN values or non-positive prices.
+        fill: Passed to :func:`rnncast.data.validate` (``None``, ``"ffill"``
+            or ``"drop"``); needs ``validate=True``.
+        **read_csv_kwargs: Extra options for ``pd.read_csv`` (``sep``,
+            ``nrows``, ``thousands``, ...).
+
+    Returns:
+        DataFrame indexed by a ``DatetimeIndex`` named ``date`` with float64
+        value columns (plus ``ticker`` for multi-ticker files).
+
+    Raises:
+        DataError: when the file is missing, empty or cannot be interpreted
+            (message names the file, the columns seen and what was expected),
+            or when validation fails.
+
+    Example:
+        >>> import io
+        >>> from rnncast.datasets import read_csv
+        >>> text = ("Date,Open,High,Low,Close,Adj Close,Volume\n"
+        ...         "2024-01-03,11,12,10,11,5.5,100\n2024-01-02,10,11,9,10,5,100\n")
+        >>> frame = read_csv(io.StringIO(text))
+        >>> frame["close"].tolist(), str(frame.index[0].date())
+        ([5.0, 5.5], '2024-01-02')
+    """
+    if fill is not None and not validate:
+        raise ConfigError(f"fill={fill!r} needs validate=True (filling happens during validation).")
+    source = _describe_source(path_or_buffer)
+    table = _read_table(path_or_buffer, source, read_csv_kwargs)
+    frame = to_price_frame(table, source, date_column=date_column, columns=columns, ticker=ticker)
+    return finish(frame, source, adjusted=adjusted, validate=validate, fill=fill)
+
+
+def _describe_source(path_or_buffer: PathOrBuffer) -> str:
+    if isinstance(path_or_buffer, str | os.PathLike):
+        return os.fspath(path_or_buffer)
+    name = getattr(path_or_buffer, "name", None)
+    return name if isinstance(name, str) else "<buffer>"
+
+
+def _read_table(path_or_buffer: PathOrBuffer, source: str, kwargs: dict[str, Any]) -> pd.DataFrame:
+    """Run ``pd.read_csv`` and turn its I/O and parse errors into ``DataError``."""
+    try:
+        table = pd.read_csv(path_or_buffer, **kwargs)
+    except FileNotFoundError as err:
+        raise DataError(
+            f"cannot read prices from {source}: no such file (columns seen: none); check the path."
+        ) from err
+    except pd.errors.EmptyDataError as err:
+        raise DataError(
+            f"cannot read prices from {source}: the file is empty (columns seen: none); "
+            "expected a header such as Date,Open,High,Low,Close,Volume."
+        ) from err
+    except (OSError, ValueError) as err:  # ParserError and UnicodeDecodeError are ValueErrors
+        raise DataError(f"cannot read prices from {source}: {err}") from err
+    if not isinstance(table.index, pd.RangeIndex):  # index_col= was passed
+        table = table.reset_index()
+    return table
