@@ -108,17 +108,33 @@ def test_compiled_model_keeps_its_optimizer(parts):
 
 
 def test_conformal_intervals_cover_about_as_promised(parts):
-    frame, _, val, test = parts
+    frame, train, val, test = parts
     fc = fitted(parts)
-    width = fc.conformal_width(0.9, 1)
-    n = len(fc.residuals_)
-    expected = np.sort(fc.residuals_[:, 0])[int(np.ceil((n + 1) * 0.9)) - 1]
-    assert width[0] == pytest.approx(expected)
+    q = fc.conformal_quantiles(0.9, 1)
+    scores = fc.calibration_scores_[:, 0]
+    n = len(scores)
+    assert q[0] == pytest.approx(np.sort(scores)[int(np.ceil((n + 1) * 0.9)) - 1])
     forecast = fc.predict(test, context=val)["step_1"]
-    covered = np.mean(np.abs(forecast.to_numpy() - test["close"].to_numpy()) <= width[0])
+    covered = np.mean(np.abs(np.log(test["close"].to_numpy() / forecast.to_numpy())) <= q[0])
     assert 0.75 <= covered <= 1.0
     future = fc.predict_next(frame, days=1, interval=0.9)
-    assert future["upper"].iloc[0] - future["forecast"].iloc[0] == pytest.approx(width[0])
+    assert future["upper"].iloc[0] / future["forecast"].iloc[0] == pytest.approx(np.exp(q[0]))
+    assert future["lower"].iloc[0] / future["forecast"].iloc[0] == pytest.approx(np.exp(-q[0]))
+
+
+def test_intervals_are_calibrated_on_rows_early_stopping_never_saw(parts):
+    _, train, val, _ = parts
+    fc = fitted(parts)
+    cut = len(val) - int(len(val) * 0.3)  # calibration=0.3: the last 30 % of validation
+    early, calibration = val.iloc[:cut], val.iloc[cut:]
+    forecast = fc.predict(calibration, context=pd.concat([train, early]))["step_1"]
+    actual = calibration["close"].loc[forecast.index]
+    expected = np.abs(np.log(actual.to_numpy() / forecast.to_numpy()))
+    np.testing.assert_allclose(fc.calibration_scores_[:, 0], expected, rtol=1e-12)
+    no_intervals = Forecaster([LSTM(4), Dense(1)], lookback=20, seed=0).fit(
+        train, validation=val, calibration=0.0, epochs=1, verbose=0
+    )
+    assert no_intervals.calibration_scores_ is None
 
 
 def test_mc_dropout_intervals_need_dropout(parts):
@@ -198,7 +214,8 @@ def test_evaluate_puts_the_model_next_to_every_baseline(parts):
     scale = np.mean(np.abs(np.diff(train["close"].to_numpy())))
     assert table.loc["model", "mase"] == pytest.approx(np.mean(np.abs(forecast - actual)) / scale)
     assert set(report.per_step()["step"]) == {1, 2}
-    assert "model" in report.coverage and report.verdict.startswith("model ")
+    assert "model" in report.coverage and report.verdict.outcome in {"beats", "level", "worse"}
+    assert report.coverage_tests["model"].nominal == 0.9
     json.dumps(report.to_dict())
 
 
@@ -217,9 +234,10 @@ def test_the_report_keeps_what_it_scored_and_naive_is_always_there(parts):
     report = fc.evaluate(test, context=val, baselines=[rc.baselines.Drift(lookback=20)])
     assert list(report.to_frame().index) == ["model", "drift", "naive"]
     pd.testing.assert_frame_equal(report.forecasts["model"], fc.predict(test, context=val))
-    width = fc.conformal_width(0.9, 1)[0]
+    q = fc.conformal_quantiles(0.9, 1)[0]
     np.testing.assert_allclose(
-        report.intervals["model"]["upper"]["step_1"], report.forecasts["model"]["step_1"] + width
+        report.intervals["model"]["upper"]["step_1"],
+        report.forecasts["model"]["step_1"] * np.exp(q),
     )
     only_naive = fc.evaluate(test, context=val, baselines=[], interval=None)
     assert list(only_naive.to_frame().index) == ["model", "naive"]
@@ -235,7 +253,7 @@ def test_interval_errors_name_the_fix(parts):
     )
     with pytest.raises(
         NotFittedError,
-        match="conformal intervals need validation residuals: pass validation= to fit",
+        match="prediction intervals need calibration rows: pass validation= to fit",
     ):
         no_validation.predict_next(frame, interval=0.9)
     fc = fitted(parts, horizon=2)
@@ -246,7 +264,7 @@ def test_interval_errors_name_the_fix(parts):
     ):
         fc.predict_next(frame, interval=90)
     with pytest.raises(ConfigError, match="intervals are calibrated for 2 steps, not 3"):
-        fc.conformal_width(0.9, 3)
+        fc.conformal_quantiles(0.9, 3)
     with pytest.raises(ConfigError, match="interval_method='bootstrap'"):
         fc.predict_next(frame, interval=0.9, interval_method="bootstrap")
     with pytest.raises(DataError, match="last_window takes one series"):

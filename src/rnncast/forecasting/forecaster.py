@@ -337,9 +337,9 @@ class Forecaster:
         """The calibration scores of the first ``steps`` steps, ``(n, steps)``."""
         if self.calibration_scores_ is None:
             raise NotFittedError(
-                "prediction intervals need calibration rows: pass validation= to fit with "
-                f"more than lookback/calibration = {self.lookback}/0.3 rows (the last 30 % of "
-                "them calibrate the intervals)."
+                "prediction intervals need calibration rows: pass validation= to fit, long "
+                "enough that its last `calibration` share (default 30 %) holds more than "
+                f"lookback={self.lookback} rows."
             )
         if steps > self.calibration_scores_.shape[1]:
             raise ConfigError(
