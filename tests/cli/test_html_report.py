@@ -355,6 +355,20 @@ def test_text_is_escaped(run):
     assert Page.parse(html).texts_after("h1")[0] == evil
 
 
+def test_script_tag_in_names_is_escaped(run):
+    evil = '<script>alert("x")</script>'
+    metrics = run["metrics"].rename(index={"drift": evil})
+    metadata = {**run["metadata"], evil: {evil: evil}}
+    html = render_report({**run, "name": evil, "metrics": metrics, "metadata": metadata}, {})
+    page = Page.parse(html)
+    assert "<script" not in html.lower() and page.starts("script") == []
+    # title, h1, the metrics row, and the metadata key, nested key and nested value
+    assert html.count("&lt;script&gt;alert(") == 6
+    assert page.text_of("title") == f"{evil} · rnncast run report"
+    assert page.text_of("h1") == f"Run report: {evil}"
+    assert [row[0][2] for row in page.table("metrics")[1:]].count(evil) == 1
+
+
 def test_minimal_run_skips_missing_parts(tmp_path):
     run = make_run(n=140, backtest=False)
     run["history"] = {"loss": run["history"]["loss"]}  # no val_loss

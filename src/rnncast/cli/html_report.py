@@ -1,7 +1,10 @@
 """The run report: one self-contained HTML page with the verdict first, then the evidence.
 
 The page has inline CSS and PNG figures embedded as ``data:`` URLs: no scripts,
-no fonts, no external addresses, so it opens from disk without a network. The
+no fonts, no external addresses, so it opens from disk without a network. This
+module computes the values (formatted numbers, best marks, which sections
+exist); the markup is in the Jinja2 templates under ``cli/templates/``
+(``report.html.j2``, ``leaderboard.html.j2``), rendered with autoescaping. The
 verdict box at the top is green when the model beats the naive forecast
 significantly (skill > 0 and Diebold-Mariano p < 0.05), amber when it is better
 but not significantly, red otherwise.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import math
 import numbers
@@ -26,8 +30,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from rnncast._internal.files import atomic_file
 from rnncast.cli import plots
@@ -149,7 +155,7 @@ def best_rows(table: pd.DataFrame, column: str) -> set[Any]:
 
 
 def render_report(run: Mapping[str, Any], images: Mapping[str, bytes]) -> str:
-    """The run as one self-contained HTML5 page.
+    """The run as one self-contained HTML5 page (template ``report.html.j2``).
 
     Args:
         run: The run dict (``name``, ``created``, ``verdict``, ``metrics``,
@@ -164,25 +170,17 @@ def render_report(run: Mapping[str, Any], images: Mapping[str, bytes]) -> str:
         and ``trading``, and numeric cells carry ``data-value``.
 
     Example:
-        >>> page = render_report(run, images)  # doctest: +SKIP
-        >>> page.startswith("<!DOCTYPE html>")  # doctest: +SKIP
-        True
+        >>> page = render_report({"name": "<demo>", "verdict": "no model"}, {})
+        >>> page.startswith("<!DOCTYPE html>"), "Run report: &lt;demo&gt;" in page
+        (True, True)
     """
-    name = str(run.get("name") or "run")
-    sections = [
-        _metrics_section(run),
-        _loss_section(run, images),
-        _forecast_section(run, images),
-        _lag_section(run, images),
-        _residual_section(run, images),
-        _interval_section(run, images),
-        _next_sessions_section(run),
-        _backtest_section(run, images),
-        _metadata_section(run),
-    ]
-    sections = [s for s in sections if s]
-    header = _header(run, name, sections)
-    return _page(f"{name} · rnncast run report", header + "".join(s[2] for s in sections))
+    return _render(
+        "report.html.j2",
+        name=str(run.get("name") or "run"),
+        verdict=_verdict_box(run),
+        subtitle=_subtitle(run),
+        sections=_sections(run, images),
+    )
 
 
 def write_report(run: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path:
@@ -224,6 +222,8 @@ def write_report(run: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path
 def render_leaderboard(table: pd.DataFrame, image: bytes, title: str) -> str:
     """A comparison page (``rnncast compare``): title, leaderboard figure and table.
 
+    Rendered from the template ``leaderboard.html.j2``.
+
     Args:
         table: One row per run or model (the index), one column per metric;
             the best value of each ranked metric is marked.
@@ -239,31 +239,28 @@ def render_leaderboard(table: pd.DataFrame, image: bytes, title: str) -> str:
         >>> "&lt;x&gt;" in page
         True
     """
-    body = (
-        f"<header><h1>{_esc(title)}</h1></header>"
-        f"<section>{_image(image, 'Leaderboard: one bar per run, best at the top')}"
-        f"{_LEGEND}{_metric_table(table, 'leaderboard')}</section>"
+    return _render(
+        "leaderboard.html.j2",
+        title=title,
+        figure=_data_uri(image),
+        table=_metric_table(table, "leaderboard"),
     )
-    return _page(title, body)
 
 
-# ------------------------------------------------------------------ header
-def _header(run: Mapping[str, Any], name: str, sections: list[tuple[str, str, str]]) -> str:
+# ------------------------------------------------------- verdict box (badge)
+def _verdict_box(run: Mapping[str, Any]) -> dict[str, str]:
+    """Outcome, colour, badge label, verdict sentence and summary of the box at the top."""
     metrics = run.get("metrics")
     outcome = verdict_outcome(metrics) if isinstance(metrics, pd.DataFrame) else "unknown"
     colour, label = OUTCOMES[outcome]
-    details = f'<span class="badge">{_esc(label)}</span>'
-    if isinstance(metrics, pd.DataFrame) and "model" in metrics.index:
-        details += _esc(_model_summary(metrics))
-    nav = " ".join(f'<a href="#{anchor}">{_esc(title)}</a>' for anchor, title, _ in sections)
-    return (
-        f"<header><h1>Run report: {_esc(name)}</h1>"
-        f'<div id="verdict" class="verdict verdict-{colour}" data-outcome="{outcome}">'
-        f'<p class="verdict-text">{_esc(run.get("verdict") or "no verdict")}</p>'
-        f'<p class="verdict-label">{details}</p></div>'
-        f'<p class="subtitle">{_esc(_subtitle(run))}</p>'
-        f"<nav>{nav}</nav></header>"
-    )
+    has_model = isinstance(metrics, pd.DataFrame) and "model" in metrics.index
+    return {
+        "outcome": outcome,
+        "colour": colour,
+        "label": label,
+        "text": str(run.get("verdict") or "no verdict"),
+        "summary": _model_summary(metrics) if has_model else "",
+    }
 
 
 def _model_summary(metrics: pd.DataFrame) -> str:
@@ -293,35 +290,55 @@ def _subtitle(run: Mapping[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------- sections
-Section = tuple[str, str, str] | None  # (anchor, nav title, html)
+# A section is a dict: ``kind`` (the macro in sections.html.j2), ``anchor``, ``title``
+# and the values that macro shows. Figures are data: URIs ("" when the bytes are empty).
+Section = dict[str, Any]
 
 
-def _section(anchor: str, title: str, *parts: str) -> tuple[str, str, str]:
-    body = "".join(parts)
-    return anchor, title, f'<section id="{anchor}"><h2>{_esc(title)}</h2>{body}</section>'
+def _sections(run: Mapping[str, Any], images: Mapping[str, bytes]) -> list[Section]:
+    """The sections the run has, in page order."""
+    uris = {name: _data_uri(data) for name, data in images.items()}
+    sections = [
+        _metrics_section(run),
+        _loss_section(run, uris),
+        _figure_section(
+            "forecast",
+            "Forecast vs actual",
+            uris,
+            zoom=uris.get("forecast_zoom"),
+            zoom_days=ZOOM_DAYS,
+        ),
+        _lag_section(run, uris),
+        _figure_section("residuals", "Forecast errors", uris),
+        _interval_section(run, uris),
+        _next_sessions_section(run),
+        _backtest_section(run, uris),
+        _metadata_section(run),
+    ]
+    return [s for s in sections if s is not None]
 
 
-_LEGEND = (
-    '<p class="note"><strong>Bold</strong> marks the best value of each column: lower is '
-    "better, except skill vs naive and direction hit rate; p-values are not ranked.</p>"
-)
+def _section(kind: str, title: str, **values: Any) -> Section:
+    return {"kind": kind, "anchor": f"sec-{kind}", "title": title, **values}
 
 
-def _metrics_section(run: Mapping[str, Any]) -> Section:
+def _figure_section(
+    kind: str, title: str, uris: Mapping[str, str], **values: Any
+) -> Section | None:
+    if kind not in uris:
+        return None
+    return _section(kind, title, figure=uris[kind], **values)
+
+
+def _metrics_section(run: Mapping[str, Any]) -> Section | None:
     metrics = run.get("metrics")
     if not isinstance(metrics, pd.DataFrame) or metrics.empty:
         return None
-    intro = (
-        "<p>Step-1 forecasts on the test sessions: the model next to the baselines. "
-        "Skill above 0 and Theil's U below 1 mean better than the naive forecast "
-        "(tomorrow = today); a DM p-value below 0.05 means the difference is significant."
-        "</p>"
-    )
-    return _section("sec-metrics", "Metrics", intro, _LEGEND, _metric_table(metrics, "metrics"))
+    return _section("metrics", "Metrics", table=_metric_table(metrics, "metrics"))
 
 
-def _loss_section(run: Mapping[str, Any], images: Mapping[str, bytes]) -> Section:
-    if "loss" not in images:
+def _loss_section(run: Mapping[str, Any], uris: Mapping[str, str]) -> Section | None:
+    if "loss" not in uris:
         return None
     history = run.get("history") or {}
     loss = [v for v in history.get("loss") or [] if v is not None]
@@ -332,40 +349,14 @@ def _loss_section(run: Mapping[str, Any], images: Mapping[str, bytes]) -> Sectio
         text += f"; best validation loss {_sig(val[best])} at epoch {best + 1}"
     else:
         text += "; no validation loss was recorded"
-    return _section(
-        "sec-training",
-        "Training",
-        f"<p>{_esc(text)}.</p>",
-        _image(images["loss"], "Training and validation loss per epoch"),
-    )
+    return _section("training", "Training", text=text, figure=uris["loss"])
 
 
-def _forecast_section(run: Mapping[str, Any], images: Mapping[str, bytes]) -> Section:
-    if "forecast" not in images:
-        return None
-    text = (
-        "Black: the actual price. Blue: the model's forecast, made the session before. "
-        "Grey dashed: the naive forecast (yesterday's price). A model that hugs the grey "
-        "line adds little."
-    )
-    parts = [f"<p>{_esc(text)}</p>", _image(images["forecast"], "Forecast vs actual prices")]
-    if "forecast_zoom" in images:
-        parts.append(
-            _image(images["forecast_zoom"], f"Forecast vs actual, last {ZOOM_DAYS} sessions")
-        )
-    return _section("sec-forecast", "Forecast vs actual", *parts)
-
-
-def _lag_section(run: Mapping[str, Any], images: Mapping[str, bytes]) -> Section:
+def _lag_section(run: Mapping[str, Any], uris: Mapping[str, str]) -> Section | None:
     lag = run.get("lag")
-    if not lag or "lag" not in images:
+    if not lag or "lag" not in uris:
         return None
-    return _section(
-        "sec-lag",
-        "Lag check",
-        f'<p class="callout">{_esc(_lag_text(lag))}</p>',
-        _image(images["lag"], "Correlation of forecast and actual by lag"),
-    )
+    return _section("lag", "Lag check", text=_lag_text(lag), figure=uris["lag"])
 
 
 def _lag_text(lag: Mapping[str, Any]) -> str:
@@ -398,31 +389,11 @@ def _lag_text(lag: Mapping[str, Any]) -> str:
     return f"{text} Correlations: {numbers}." if numbers else text
 
 
-def _residual_section(run: Mapping[str, Any], images: Mapping[str, bytes]) -> Section:
-    if "residuals" not in images:
+def _interval_section(run: Mapping[str, Any], uris: Mapping[str, str]) -> Section | None:
+    if "intervals" not in uris:
         return None
-    text = (
-        "Errors of the model and of the naive forecast on the same days. Narrower and "
-        "centred on 0 is better."
-    )
-    return _section(
-        "sec-residuals",
-        "Forecast errors",
-        f"<p>{_esc(text)}</p>",
-        _image(images["residuals"], "Histogram of forecast errors"),
-    )
-
-
-def _interval_section(run: Mapping[str, Any], images: Mapping[str, bytes]) -> Section:
-    if "intervals" not in images:
-        return None
-    level, coverage = run.get("interval_level"), run.get("coverage")
-    return _section(
-        "sec-intervals",
-        "Prediction intervals",
-        f'<p class="callout">{_esc(_coverage_text(level, coverage))}</p>',
-        _image(images["intervals"], "Prediction interval with actual prices"),
-    )
+    text = _coverage_text(run.get("interval_level"), run.get("coverage"))
+    return _section("intervals", "Prediction intervals", text=text, figure=uris["intervals"])
 
 
 def _coverage_text(level: float | None, coverage: float | None) -> str:
@@ -439,7 +410,7 @@ def _coverage_text(level: float | None, coverage: float | None) -> str:
     return text + "Coverage is close to nominal."
 
 
-def _next_sessions_section(run: Mapping[str, Any]) -> Section:
+def _next_sessions_section(run: Mapping[str, Any]) -> Section | None:
     forecast = run.get("forecast")
     if not isinstance(forecast, pd.DataFrame) or forecast.empty:
         return None
@@ -447,35 +418,33 @@ def _next_sessions_section(run: Mapping[str, Any]) -> Section:
     suffix = f" ({level:.0%})" if level else ""
     headers = {"forecast": "Forecast", "lower": f"Lower{suffix}", "upper": f"Upper{suffix}"}
     table = _table(forecast, "forecast", headers=headers, formatter=_price, index_label="Date")
-    text = (
-        "Forecast prices for the next sessions after the end of the data. Research output, "
-        "not investment advice."
-    )
-    return _section("sec-next", "Next sessions", f"<p>{_esc(text)}</p>", table)
+    return _section("next", "Next sessions", table=table)
 
 
-def _backtest_section(run: Mapping[str, Any], images: Mapping[str, bytes]) -> Section:
+def _backtest_section(run: Mapping[str, Any], uris: Mapping[str, str]) -> Section | None:
     backtest = run.get("backtest")
     if not backtest:
         return None
-    parts = []
-    folds = backtest.get("folds")
-    if isinstance(folds, pd.DataFrame) and not folds.empty:
-        parts += ["<h3>Walk-forward folds</h3>", _table(folds, "folds")]
-    if "equity" in images:
-        parts += [
-            "<h3>Trading simulation</h3>",
-            _image(images["equity"], "Equity curves of the strategies"),
-        ]
-    comparison = backtest.get("comparison")
-    if isinstance(comparison, pd.DataFrame) and not comparison.empty:
-        parts.append(_table(comparison, "trading", index_label="Strategy", highlight="strategy"))
-    if backtest.get("disclaimer"):
-        parts.append(f'<p class="disclaimer">{_esc(backtest["disclaimer"])}</p>')
-    return _section("sec-backtest", "Backtest", *parts)
+    folds, comparison = backtest.get("folds"), backtest.get("comparison")
+    return _section(
+        "backtest",
+        "Backtest",
+        folds=_table(folds, "folds") if _has_rows(folds) else None,
+        equity=uris.get("equity"),
+        trading=(
+            _table(comparison, "trading", index_label="Strategy", highlight="strategy")
+            if _has_rows(comparison)
+            else None
+        ),
+        disclaimer=backtest.get("disclaimer"),
+    )
 
 
-def _metadata_section(run: Mapping[str, Any]) -> Section:
+def _has_rows(frame: Any) -> bool:
+    return isinstance(frame, pd.DataFrame) and not frame.empty
+
+
+def _metadata_section(run: Mapping[str, Any]) -> Section | None:
     metadata = dict(run.get("metadata") or {})
     if not metadata and not run.get("created"):
         return None
@@ -483,11 +452,8 @@ def _metadata_section(run: Mapping[str, Any]) -> Section:
     rows = [("created", run.get("created"))] if run.get("created") else []
     for key, value in metadata.items():
         rows.append((key, _timings(value) if key == "timings" else value))
-    items = "".join(f"<dt>{_esc(key)}</dt><dd>{_value_html(value)}</dd>" for key, value in rows)
-    parts = [f'<dl class="meta">{items}</dl>']
-    if config:
-        parts.append(f"<h3>Configuration</h3><pre>{_esc(config)}</pre>")
-    return _section("sec-run", "Run details", *parts)
+    details = [(str(key), _definition(value)) for key, value in rows]
+    return _section("run", "Run details", details=details, config=config)
 
 
 def _timings(value: Any) -> Any:
@@ -499,17 +465,16 @@ def _timings(value: Any) -> Any:
     )
 
 
-def _value_html(value: Any) -> str:
+def _definition(value: Any) -> dict[str, Any]:
+    """``{"nested": [(key, definition), ...]}`` for a mapping, else ``{"text", "mono"}``."""
     if isinstance(value, Mapping):
-        items = "".join(f"<dt>{_esc(k)}</dt><dd>{_value_html(v)}</dd>" for k, v in value.items())
-        return f'<dl class="nested">{items}</dl>'
+        return {"nested": [(str(k), _definition(v)) for k, v in value.items()]}
     digest = isinstance(value, str) and len(value) >= 32 and not any(c.isspace() for c in value)
-    css = ' class="mono"' if digest else ""
-    return f"<span{css}>{_esc(_cell_text(value))}</span>"
+    return {"text": _cell_text(value), "mono": digest}
 
 
 # ------------------------------------------------------------------ tables
-def _metric_table(table: pd.DataFrame, table_id: str) -> str:
+def _metric_table(table: pd.DataFrame, table_id: str) -> dict[str, Any]:
     best = {column: best_rows(table, column) for column in table.columns}
     return _table(
         table, table_id, index_label=table.index.name or "model", best=best, highlight="model"
@@ -525,37 +490,39 @@ def _table(
     index_label: str | None = None,
     best: Mapping[str, set[Any]] | None = None,
     highlight: Any = None,
-) -> str:
-    """An HTML table; numeric cells get ``class="num"`` and ``data-value``."""
-    show_index = not isinstance(frame.index, pd.RangeIndex)
-    head = [f"<th>{_esc(index_label or frame.index.name or '')}</th>"] if show_index else []
+) -> dict[str, Any]:
+    """The values of the ``table`` macro: header labels and tips, rows of formatted cells."""
+    columns = []
     for column in frame.columns:
         label, tip = LABELS.get(str(column), (str(column).replace("_", " "), ""))
-        label = (headers or {}).get(str(column), label)
-        title = f' title="{_esc(tip)}"' if tip else ""
-        head.append(f'<th scope="col"{title}>{_esc(label)}</th>')
+        columns.append({"label": (headers or {}).get(str(column), label), "tip": tip})
     rows = []
     for label, row in frame.iterrows():
-        row_class = ' class="highlight"' if highlight is not None and label == highlight else ""
-        cells = [f'<th scope="row">{_esc(_cell_text(label))}</th>'] if show_index else []
-        for column, value in row.items():
-            marked = best is not None and label in best.get(column, set())
-            cells.append(_cell(value, str(column), marked, formatter))
-        rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
-    return (
-        f'<div class="table-wrap"><table id="{_esc(table_id)}"><thead><tr>{"".join(head)}'
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
+        cells = [
+            _cell(value, str(column), best is not None and label in best.get(column, ()), formatter)
+            for column, value in row.items()
+        ]
+        is_highlight = highlight is not None and label == highlight
+        rows.append({"label": _cell_text(label), "highlight": is_highlight, "cells": cells})
+    return {
+        "id": table_id,
+        "show_index": not isinstance(frame.index, pd.RangeIndex),
+        "index_label": index_label or frame.index.name or "",
+        "columns": columns,
+        "rows": rows,
+    }
 
 
-def _cell(value: Any, column: str, marked: bool, formatter: Callable[[Any], str] | None) -> str:
+def _cell(
+    value: Any, column: str, marked: bool, formatter: Callable[[Any], str] | None
+) -> dict[str, Any]:
+    """A table cell: ``text``; numbers also ``value`` (for ``data-value``) and ``best``."""
     if not _is_number(value):
-        return f"<td>{_esc(_cell_text(value))}</td>"
-    classes = "num best" if marked else "num"
+        return {"text": _cell_text(value), "value": None, "best": False}
     number = float(value)
     data = repr(int(value)) if isinstance(value, numbers.Integral) else repr(number)
     text = formatter(number) if formatter else _format(number, column)
-    return f'<td class="{classes}" data-value="{data}">{_esc(text)}</td>'
+    return {"text": text, "value": data, "best": marked}
 
 
 def _format(value: float, column: str) -> str:
@@ -634,19 +601,12 @@ def _number(value: Any) -> float:
         return math.nan
 
 
-def _esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-# ------------------------------------------------------------------ images
-def _image(data: bytes, alt: str) -> str:
+# ---------------------------------------------------------- images, files
+def _data_uri(data: bytes) -> str:
+    """PNG bytes as a ``data:`` URI ("" for no bytes), so the page needs no other file."""
     if not data:
         return ""
-    encoded = base64.b64encode(data).decode("ascii")
-    return (
-        f'<figure><img src="data:image/png;base64,{encoded}" alt="{_esc(alt)}">'
-        f"<figcaption>{_esc(alt)}</figcaption></figure>"
-    )
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def _figure_builders(run: Mapping[str, Any]) -> dict[str, Callable[[], Figure]]:
@@ -681,80 +641,29 @@ def _write_bytes(path: Path, data: bytes) -> None:
         temporary.write_bytes(data)
 
 
-# -------------------------------------------------------------------- page
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-_CSS = """
-:root { --ink: #1d1d1f; --muted: #5f6368; --line: #e2e4e8; --accent: #1565c0; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #f4f5f7; color: var(--ink);
-  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  "DejaVu Sans", sans-serif; }
-main { max-width: 1080px; margin: 0 auto; padding: 24px 28px 48px; background: #fff;
-  min-height: 100vh; box-shadow: 0 0 0 1px var(--line); }
-h1 { font-size: 1.7rem; margin: 0 0 14px; }
-h2 { font-size: 1.3rem; margin: 0 0 10px; padding-bottom: 6px;
-  border-bottom: 2px solid var(--line); }
-h3 { font-size: 1.05rem; margin: 22px 0 8px; }
-section { margin-top: 34px; }
-.verdict { border-left: 10px solid; border-radius: 8px; padding: 16px 20px; margin: 0 0 12px; }
-.verdict p { margin: 0; }
-.verdict-text { font-size: 1.25rem; font-weight: 600; line-height: 1.4; }
-.verdict-label { margin-top: 10px !important; font-size: 0.98rem; }
-.badge { display: inline-block; padding: 2px 10px; margin-right: 8px; border-radius: 999px;
-  color: #fff; font-weight: 700; font-size: 0.9rem; }
-.verdict-green .badge { background: #1e8e3e; } .verdict-amber .badge { background: #b06000; }
-.verdict-red .badge { background: #c5221f; } .verdict-grey .badge { background: #5f6368; }
-.verdict-green { background: #e6f4ea; border-color: #1e8e3e; color: #0d3d1c; }
-.verdict-amber { background: #fef7e0; border-color: #f9a825; color: #4d3800; }
-.verdict-red { background: #fce8e6; border-color: #d93025; color: #5c1410; }
-.verdict-grey { background: #f1f3f4; border-color: #80868b; }
-.subtitle { color: var(--muted); margin: 0 0 10px; font-size: 0.92rem; }
-nav { display: flex; flex-wrap: wrap; gap: 6px 16px; font-size: 0.92rem;
-  padding: 8px 0; border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); }
-nav a { color: var(--accent); text-decoration: none; }
-nav a:hover { text-decoration: underline; }
-p.note { color: var(--muted); font-size: 0.9rem; }
-p.callout { background: #f1f6fd; border-left: 4px solid var(--accent); padding: 8px 12px; }
-p.disclaimer { color: var(--muted); font-style: italic; border: 1px solid var(--line);
-  padding: 8px 12px; border-radius: 6px; }
-.table-wrap { overflow-x: auto; margin: 8px 0 4px; }
-table { border-collapse: collapse; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
-th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
-thead th { background: #f6f7f9; text-align: right; font-weight: 600; white-space: normal;
-  vertical-align: bottom; min-width: 4.5em;
-  border-bottom: 2px solid #cfd3d8; }
-thead th:first-child, tbody th { text-align: left; }
-tbody th { font-weight: 500; }
-td.num { text-align: right; }
-td.best { font-weight: 700; background: #e3eefc; color: #0b3d91; }
-tr.highlight th, tr.highlight td { border-top: 2px solid var(--accent);
-  border-bottom: 2px solid var(--accent); }
-tr.highlight th { color: var(--accent); font-weight: 700; }
-tbody tr:nth-child(even) > :not(.best) { background: #fafbfc; }
-figure { margin: 14px 0; }
-figure img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
-figcaption { color: var(--muted); font-size: 0.85rem; text-align: center; margin-top: 4px; }
-dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 4px 18px; margin: 0; }
-dl.meta > dt { font-weight: 600; }
-dl.meta > dd, dl.nested dd { margin: 0; }
-dl.nested { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
-dl.nested dt { color: var(--muted); }
-.mono, pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-.mono { font-size: 0.85rem; word-break: break-all; }
-pre { background: #f6f7f9; border: 1px solid var(--line); border-radius: 6px; padding: 12px;
-  overflow-x: auto; font-size: 0.85rem; }
-footer { margin-top: 40px; color: var(--muted); font-size: 0.82rem; }
-@media print { body { background: #fff; } main { box-shadow: none; } nav { display: none; } }
-"""
+# --------------------------------------------------------------- templates
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The template environment: package templates, autoescaping on, strict undefined.
 
-
-def _page(title: str, body: str) -> str:
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head>"
-        f"<body><main>{body}<footer>Made by rnncast. A self-contained page: it needs no "
-        "network. Research output, not investment advice.</footer></main></body></html>\n"
+    ``finalize`` escapes each value with :func:`html.escape` before autoescaping sees it
+    (which then leaves the :class:`~markupsafe.Markup` alone), so quotes come out as
+    ``&#x27;`` and ``&quot;`` as in the pages rnncast wrote before the templates.
+    """
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("rnncast.cli", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
+        undefined=jinja2.StrictUndefined,
+        finalize=_escape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
+
+
+def _escape(value: Any) -> Markup:
+    return value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=True))
+
+
+def _render(template: str, **values: Any) -> str:
+    return _environment().get_template(template).render(**values)
