@@ -18,17 +18,17 @@ from rnncast.cli.html_report import (
     PLOT_NAMES,
     render_leaderboard,
     render_report,
-    verdict_outcome,
     write_report,
 )
 from rnncast.evaluate import evaluate_forecasts
+from rnncast.evaluate.verdict import Verdict, decide
 from rnncast.forecasting.backtest import walk_forward
 from rnncast.forecasting.baselines import Naive
 from rnncast.forecasting.trading import DISCLAIMER, simulate_trading
 
 PNG = b"\x89PNG\r\n\x1a\n"
 BASELINES = ("naive", "drift", "moving_average", "linear_ar", "arima")
-HIGHER = {"skill_vs_naive_pct", "directional_accuracy"}
+HIGHER = {"skill_vs_naive_pct", "mae_skill_pct", "directional_accuracy"}
 LOWER = {"rmse", "mae", "mape", "smape", "mase", "theils_u"}
 
 
@@ -250,31 +250,41 @@ def test_page_is_self_contained(written):
 
 # ------------------------------------------------------------------ verdict
 def test_verdict_is_first_text_after_the_title(run, page):
-    assert page.texts_after("h1")[0] == run["verdict"]
+    assert page.texts_after("h1")[0] == str(run["verdict"])
     assert page.text_of("h1") == "Run report: lstm"
     assert page.text_of("title").startswith("lstm")
 
 
 @pytest.mark.parametrize(
-    ("skill", "p", "outcome", "colour"),
+    ("mase", "skill", "stat", "p", "outcome", "colour"),
     [
-        (4.2, 0.01, "beat", "verdict-green"),
-        (4.2, 0.30, "better", "verdict-amber"),
-        (-3.0, 0.01, "not-beat", "verdict-red"),
-        (0.0, 0.50, "not-beat", "verdict-red"),
+        (0.90, 10.0, -3.0, 0.01, "beats", "verdict-green"),
+        (0.99, 1.0, -1.0, 0.30, "level", "verdict-amber"),
+        (0.999, 0.1, -3.0, 0.01, "level", "verdict-amber"),  # significant but not material
+        (1.10, -10.0, 3.0, 0.01, "worse", "verdict-red"),
     ],
 )
-def test_verdict_box_colour(run, skill, p, outcome, colour):
-    metrics = run["metrics"].copy()
-    metrics.loc["model", ["skill_vs_naive_pct", "dm_p_value"]] = [skill, p]
-    assert verdict_outcome(metrics) == outcome
-    box = Page.parse(render_report({**run, "metrics": metrics}, {})).by_id("verdict")
+def test_verdict_box_reads_the_one_verdict(run, mase, skill, stat, p, outcome, colour):
+    verdict = Verdict(
+        outcome=decide(mase, 1.0, skill, stat, p),
+        model_mase=mase,
+        naive_mase=1.0,
+        mae_skill_pct=skill,
+        dm_statistic=stat,
+        dm_p_value=p,
+    )
+    assert verdict.outcome == outcome
+    page = Page.parse(render_report({**run, "verdict": verdict}, {}))
+    box = page.by_id("verdict")
     assert colour in box["class"].split() and box["data-outcome"] == outcome
+    assert page.texts_after("h1")[0] == verdict.sentence()
+    assert verdict.badge()[1] in page.texts_after("h1")
 
 
-def test_realistic_noisy_model_is_red(run, page):
-    assert run["metrics"].at["model", "skill_vs_naive_pct"] < 0
-    assert "verdict-red" in page.by_id("verdict")["class"]
+def test_realistic_noisy_model_gets_its_verdicts_badge(run, page):
+    assert run["metrics"].at["model", "mae_skill_pct"] < 0
+    colour = run["verdict"].badge()[0]
+    assert colour in {"amber", "red"} and f"verdict-{colour}" in page.by_id("verdict")["class"]
 
 
 # ------------------------------------------------------------------ tables

@@ -108,7 +108,7 @@ def test_compiled_model_keeps_its_optimizer(parts):
 
 
 def test_conformal_intervals_cover_about_as_promised(parts):
-    frame, train, val, test = parts
+    frame, _, val, test = parts
     fc = fitted(parts)
     q = fc.conformal_quantiles(0.9, 1)
     scores = fc.calibration_scores_[:, 0]

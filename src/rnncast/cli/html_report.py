@@ -5,9 +5,10 @@ no fonts, no external addresses, so it opens from disk without a network. This
 module computes the values (formatted numbers, best marks, which sections
 exist); the markup is in the Jinja2 templates under ``cli/templates/``
 (``report.html.j2``, ``leaderboard.html.j2``), rendered with autoescaping. The
-verdict box at the top is green when the model beats the naive forecast
-significantly (skill > 0 and Diebold-Mariano p < 0.05), amber when it is better
-but not significantly, red otherwise.
+verdict box at the top renders the evaluation's one
+:class:`~rnncast.evaluate.verdict.Verdict`: its sentence and its badge (green:
+beats naive significantly and materially; amber: no evidence of skill; red:
+significantly worse; grey: no model), so box and sentence always agree.
 
 Example:
     >>> import pandas as pd
@@ -37,6 +38,7 @@ from markupsafe import Markup
 
 from rnncast._internal.files import atomic_file
 from rnncast.cli import plots
+from rnncast.evaluate.verdict import BADGES, Verdict
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,7 +50,6 @@ __all__ = [
     "best_rows",
     "render_leaderboard",
     "render_report",
-    "verdict_outcome",
     "write_report",
 ]
 
@@ -56,7 +57,7 @@ ALPHA = 0.05
 ZOOM_DAYS = 60
 PLOT_NAMES = ("loss", "forecast", "forecast_zoom", "lag", "residuals", "intervals", "equity")
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "mape", "smape", "mase", "theils_u"})
-HIGHER_IS_BETTER = frozenset({"skill_vs_naive_pct", "directional_accuracy"})
+HIGHER_IS_BETTER = frozenset({"skill_vs_naive_pct", "mae_skill_pct", "directional_accuracy"})
 MINUS = "\u2212"
 DASH = "\u2014"
 
@@ -72,9 +73,29 @@ LABELS: dict[str, tuple[str, str]] = {
         "Skill vs naive %",
         f"MSE skill score 100·(1 {MINUS} MSE/MSE naive); > 0 beats naive",
     ),
+    "mae_skill_pct": (
+        "MAE skill %",
+        f"100·(1 {MINUS} MAE/MAE naive): the skill on the loss of the MASE claim; > 0 beats naive",
+    ),
     "directional_accuracy": ("Direction hit rate", "Share of moves whose direction was right"),
-    "directional_p_value": ("Direction p", "One-sided binomial test against a coin flip"),
-    "dm_p_value": ("DM p vs naive", "Diebold-Mariano test of equal accuracy with naive"),
+    "direction_base_rate": (
+        "Up days",
+        "Share of the same days that went up: the hit rate of always saying up",
+    ),
+    "directional_p_value": (
+        "Direction p",
+        "Pesaran-Timmermann test of predicted against realised direction (Fisher's exact "
+        f"test for small samples); {DASH} when the forecast never changes its call",
+    ),
+    "dm_statistic": ("DM stat", "Diebold-Mariano statistic on absolute loss; < 0: model better"),
+    "dm_p_value": (
+        "DM p vs naive",
+        "Diebold-Mariano test (HLN) of equal absolute loss with naive: the test of the verdict",
+    ),
+    "sharpe_p_value": (
+        "Sharpe p",
+        "Ledoit-Wolf test of equal Sharpe ratios with buy-and-hold (two-sided)",
+    ),
     "naive_rmse": ("Naive RMSE", "RMSE of the naive forecast in the same fold"),
     "total_return": ("Total return", "Compounded return over the test period, after costs"),
     "cagr": ("CAGR", "Compound annual growth rate"),
@@ -90,6 +111,7 @@ LABELS: dict[str, tuple[str, str]] = {
 PERCENT_OF_ONE = frozenset(
     {
         "directional_accuracy",
+        "direction_base_rate",
         "total_return",
         "cagr",
         "volatility",
@@ -98,39 +120,10 @@ PERCENT_OF_ONE = frozenset(
         "exposure",
     }
 )
-P_VALUES = frozenset({"directional_p_value", "dm_p_value"})
-OUTCOMES = {
-    "beat": ("green", "Beats the naive forecast, significantly"),
-    "better": ("amber", "Better than the naive forecast, but not significantly"),
-    "not-beat": ("red", "Does not beat the naive forecast"),
-    "unknown": ("grey", "No model forecast to compare with the naive forecast"),
-}
+P_VALUES = frozenset({"directional_p_value", "dm_p_value", "sharpe_p_value"})
 
 
 # --------------------------------------------------------------- public API
-def verdict_outcome(metrics: pd.DataFrame) -> str:
-    """``"beat"``, ``"better"``, ``"not-beat"`` or ``"unknown"`` from the model's metrics row.
-
-    ``beat``: ``skill_vs_naive_pct > 0`` and ``dm_p_value < 0.05``; ``better``:
-    skill > 0 without significance; ``not-beat`` otherwise; ``unknown`` without a
-    ``"model"`` row.
-
-    Example:
-        >>> import pandas as pd
-        >>> table = pd.DataFrame({"skill_vs_naive_pct": [4.0, 0.0], "dm_p_value": [0.01, None]},
-        ...                      index=["model", "naive"])
-        >>> verdict_outcome(table)
-        'beat'
-    """
-    if "model" not in metrics.index or "skill_vs_naive_pct" not in metrics:
-        return "unknown"
-    skill = _number(metrics.at["model", "skill_vs_naive_pct"])
-    p = _number(metrics.at["model", "dm_p_value"]) if "dm_p_value" in metrics else math.nan
-    if not skill > 0:
-        return "not-beat"
-    return "beat" if p < ALPHA else "better"
-
-
 def best_rows(table: pd.DataFrame, column: str) -> set[Any]:
     """Index labels holding the best finite value of a ranked metric column (ties included).
 
@@ -249,31 +242,34 @@ def render_leaderboard(table: pd.DataFrame, image: bytes, title: str) -> str:
 
 # ------------------------------------------------------- verdict box (badge)
 def _verdict_box(run: Mapping[str, Any]) -> dict[str, str]:
-    """Outcome, colour, badge label, verdict sentence and summary of the box at the top."""
-    metrics = run.get("metrics")
-    outcome = verdict_outcome(metrics) if isinstance(metrics, pd.DataFrame) else "unknown"
-    colour, label = OUTCOMES[outcome]
-    has_model = isinstance(metrics, pd.DataFrame) and "model" in metrics.index
+    """Outcome, colour, badge label, sentence and summary of the box, all read from the Verdict.
+
+    ``run["verdict"]`` is the evaluation's :class:`~rnncast.evaluate.verdict.Verdict`;
+    anything else (a plain text) gets the grey "unknown" badge.
+    """
+    verdict = run.get("verdict")
+    if not isinstance(verdict, Verdict):
+        colour, label = BADGES["unknown"]
+        text = str(verdict or "no verdict")
+        return {"outcome": "unknown", "colour": colour, "label": label, "text": text, "summary": ""}
+    colour, label = verdict.badge()
     return {
-        "outcome": outcome,
+        "outcome": verdict.outcome,
         "colour": colour,
         "label": label,
-        "text": str(run.get("verdict") or "no verdict"),
-        "summary": _model_summary(metrics) if has_model else "",
+        "text": verdict.sentence(),
+        "summary": _verdict_summary(verdict) if verdict.outcome != "unknown" else "",
     }
 
 
-def _model_summary(metrics: pd.DataFrame) -> str:
-    row = metrics.loc["model"]
-    parts = [f"skill vs naive {_signed(_number(row.get('skill_vs_naive_pct')))} %"]
-    if "dm_p_value" in row:
-        parts.append(f"Diebold-Mariano {_p(_number(row['dm_p_value']))}")
-    if "mase" in metrics and "naive" in metrics.index:
-        parts.append(
-            f"MASE {_sig(_number(row['mase']))} vs naive "
-            f"{_sig(_number(metrics.at['naive', 'mase']))}"
-        )
-    return " · ".join(parts)
+def _verdict_summary(verdict: Verdict) -> str:
+    return " · ".join(
+        [
+            f"MASE {_sig(verdict.model_mase)} vs naive {_sig(verdict.naive_mase)}",
+            f"MAE skill vs naive {_signed(verdict.mae_skill_pct)} %",
+            f"{verdict.test} {_p(verdict.dm_p_value)}",
+        ]
+    )
 
 
 def _subtitle(run: Mapping[str, Any]) -> str:

@@ -40,7 +40,7 @@ from rnncast.forecasting.conformal import (
     conformal_quantile,
     log_band,
     log_scores,
-    min_calibration_rows,
+    min_calibration_size,
 )
 
 INTERVAL_METHODS = ("conformal", "mc_dropout")
@@ -102,7 +102,8 @@ def calibration_scores(forecasts: pd.DataFrame, actual: pd.Series) -> np.ndarray
     """
     start = actual.index.get_indexer(forecasts.index)  # (n,)
     rows = start[:, None] + np.arange(forecasts.shape[1])  # (n, steps)
-    return log_scores(actual.to_numpy()[rows], forecasts.to_numpy())
+    targets, values = actual.to_numpy()[rows], forecasts.to_numpy()  # (n, steps) each
+    return np.stack([log_scores(targets[:, k], values[:, k]) for k in range(values.shape[1])], 1)
 
 
 def conformal_band(
@@ -114,15 +115,16 @@ def conformal_band(
     few for ``coverage``.
     """
     steps = forecast.shape[1]
-    q = np.array([conformal_quantile(scores[:, k], coverage) for k in range(steps)])  # (steps,)
+    q = [conformal_quantile(scores[:, k], coverage) for k in range(steps)]  # one per step
     if np.isinf(q).any():
         warnings.warn(
             f"the {coverage:.0%} conformal interval is unbounded: {len(scores)} calibration "
-            f"rows are too few (at least {min_calibration_rows(coverage)} are needed); "
+            f"rows are too few (at least {min_calibration_size(coverage)} are needed); "
             "lengthen the validation part or lower the coverage.",
             stacklevel=3,
         )
-    return log_band(forecast, q[None, :])
+    bands = [log_band(forecast[:, k], q[k]) for k in range(steps)]
+    return np.stack([b[0] for b in bands], 1), np.stack([b[1] for b in bands], 1)
 
 
 def mc_dropout_band(
