@@ -54,11 +54,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     # below both lanes, e.g. to rnncast/_internal/windows.py, re-exported by
     # rnncast.data.
     ("rnncast.models.batches", "rnncast.data.windows"): "Windows lives in the frames lane",
-    # ``from rnncast import __version__`` inside the artifact writer reaches up
-    # to the facade. Fix: ``importlib.metadata.version("rnncast")`` (with the
-    # same PackageNotFoundError fallback) in a small _internal/version.py that
-    # both rnncast/__init__.py and saving.py import.
-    ("rnncast.saving", "rnncast"): "__version__ is read from the package root",
 }
 
 MAX_TOP_LEVEL_MODULES = 14

@@ -186,10 +186,14 @@ def test_guide_objects_have_the_expected_structure(run: Run):
     ):
         assert column in table.columns
     assert np.isfinite(table.loc["model", ["mase", "theils_u", "dm_p_value"]].astype(float)).all()
-    verdict = report.verdict
-    assert isinstance(verdict, str) and "\n" not in verdict
+    verdict = str(report.verdict)
+    assert "\n" not in verdict and report.verdict.outcome in {"beats", "level", "worse"}
     assert verdict.startswith(
-        ("model beats naive", "model does not beat naive", "model is level with naive")
+        (
+            "model beats naive",
+            "model is significantly worse than naive",
+            "no evidence of skill: model is level with naive",
+        )
     )
     assert "MASE" in verdict and "direction" in verdict
     assert report.lag is not None and report.lag["best_lag"] in range(-3, 4)

@@ -6,8 +6,6 @@ Example:
     >>> train, val, test = rc.data.chronological_split(frame)
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from rnncast import (
     callbacks,
     data,
@@ -23,6 +21,7 @@ from rnncast import (
     saving,
     utils,
 )
+from rnncast._internal.version import __version__
 from rnncast.exceptions import (
     ArtifactError,
     ConfigError,
@@ -40,11 +39,6 @@ from rnncast.forecasting.loading import load
 from rnncast.interop import load_keras
 from rnncast.models import Sequential
 from rnncast.saving import load_model
-
-try:
-    __version__ = version("rnncast")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
 
 __all__ = [
     "ArtifactError",

@@ -32,6 +32,7 @@ from safetensors.torch import load_file, save_file
 
 from rnncast import losses, optimizers
 from rnncast._internal.files import atomic_file, fsync
+from rnncast._internal.version import __version__
 from rnncast.exceptions import ArtifactError, RnncastError
 
 if TYPE_CHECKING:
@@ -188,8 +189,6 @@ def read_config(folder: Path, kind: str | None) -> dict[str, Any]:
 
 def model_config(model: Sequential) -> dict[str, Any]:
     """The ``config.json`` content of a model artifact (architecture, compile, training state)."""
-    from rnncast import __version__
-
     history = model.history
     return {
         "format_version": FORMAT_VERSION,

@@ -129,3 +129,43 @@ def test_fold_settings_are_checked(frame, kwargs, message):
 def test_frame_must_be_dated(frame):
     with pytest.raises(DataError, match="walk_forward takes a price frame indexed by date"):
         walk_forward(Naive(lookback=10), frame.reset_index())
+
+
+def volatility_doubling(n: int = 2400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sigma = np.where(np.arange(n) < n // 2, 0.01, 0.02)  # calm half, then twice as volatile
+    close = 100 * np.exp(np.cumsum(rng.normal(0, sigma)))
+    return pd.DataFrame(
+        {"close": close}, index=pd.bdate_range("2010-01-04", periods=n, name="date")
+    )
+
+
+def test_adaptive_conformal_bands_keep_coverage_when_volatility_doubles():
+    frame = volatility_doubling()
+    result = walk_forward(
+        Naive(lookback=10), frame, initial_train=200, step=100, interval=0.9, verbose=0
+    )
+    predictions = result.predictions
+    assert abs(result.metrics["interval_coverage"] - 0.9) <= 0.02
+    assert result.metrics["interval_level"] == 0.9
+    inside = (predictions["lower"] <= predictions["actual"]) & (
+        predictions["actual"] <= predictions["upper"]
+    )
+    np.testing.assert_array_equal(inside.to_numpy(), predictions["inside"].to_numpy())
+    # a fixed band calibrated on the calm first half falls short in the volatile second half
+    scores = np.abs(np.log(predictions["actual"] / predictions["forecast"])).to_numpy()
+    half = len(scores) // 2
+    fixed = np.quantile(scores[:half], 0.9)
+    assert np.mean(scores[half:] <= fixed) < 0.8
+    assert predictions["inside"].to_numpy()[half:].mean() > 0.85
+
+
+def test_adaptive_bands_use_only_earlier_sessions():
+    frame = volatility_doubling(800)
+    kwargs = {"initial_train": 200, "step": 100, "interval": 0.9, "verbose": 0}
+    first = walk_forward(Naive(lookback=10), frame, **kwargs).predictions
+    changed = frame.copy()
+    changed.iloc[600:, 0] *= 1.5  # the future after session 600
+    second = walk_forward(Naive(lookback=10), changed, **kwargs).predictions
+    before = first.index < frame.index[600]
+    pd.testing.assert_frame_equal(first[before], second[before])

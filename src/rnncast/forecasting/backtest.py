@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rnncast._internal import output
@@ -71,6 +72,8 @@ def walk_forward(
     validation: float = 0.0,
     fit_kwargs: dict[str, Any] | None = None,
     verbose: int = 1,
+    interval: float | None = None,
+    interval_gamma: float = 0.005,
 ) -> BacktestResult:
     """Walk-forward (rolling-origin) evaluation of a Forecaster or a baseline.
 
@@ -100,6 +103,17 @@ def walk_forward(
             validation data for the network (early stopping, intervals).
         fit_kwargs: Passed to ``fit`` (``epochs``, ``batch_size``, ``callbacks`` ...).
         verbose: 1 shows progress over the folds, 0 is silent.
+        interval: Coverage of adaptive conformal intervals around the step-1
+            forecasts, e.g. 0.9 (``None``: no intervals). Adaptive conformal
+            inference (Gibbs & Candès 2021) walks the forecasts in time order:
+            each band is ``forecast * exp(+-q_t)`` with ``q_t`` a quantile of
+            the log scores ``|log(actual / forecast)|`` of the sessions
+            *before* it, and the quantile level moves by ``interval_gamma``
+            after every miss or hit, so coverage recovers when volatility
+            changes. Adds ``lower``, ``upper`` and ``inside`` to
+            ``predictions`` and ``interval_coverage`` (with its nominal level
+            and binomial p-value) to ``metrics``.
+        interval_gamma: ACI step size (the paper's 0.005).
 
     Returns:
         A :class:`BacktestResult`.
@@ -128,7 +142,33 @@ def walk_forward(
         progress.update(number + 1, rows[-1])
     forecasts = pd.concat(parts)
     predictions = _predictions(forecasts, frame, _target(estimator))
-    return BacktestResult(pd.DataFrame(rows), predictions, _metrics(predictions), forecasts)
+    metrics = _metrics(predictions)
+    if interval is not None:
+        predictions, coverage = _adaptive_band(predictions, interval, interval_gamma)
+        metrics.update(coverage)
+    return BacktestResult(pd.DataFrame(rows), predictions, metrics, forecasts)
+
+
+def _adaptive_band(
+    predictions: pd.DataFrame, coverage: float, gamma: float
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """ACI bands around the step-1 forecasts, in time order, and their measured coverage."""
+    from rnncast.evaluate.coverage import coverage_test
+    from rnncast.forecasting.conformal import adaptive_conformal, log_scores
+
+    forecast = predictions["forecast"].to_numpy()  # (n,)
+    scores = log_scores(predictions["actual"].to_numpy(), forecast)  # (n,)
+    walk = adaptive_conformal(scores, coverage, gamma=gamma)
+    q = np.maximum(walk.thresholds, 0.0)  # an empty band (-inf) shrinks to the point forecast
+    band = predictions.assign(
+        lower=forecast * np.exp(-q), upper=forecast * np.exp(q), inside=walk.hits
+    )
+    test = coverage_test(walk.hits, coverage)
+    return band, {
+        "interval_level": coverage,
+        "interval_coverage": test.share,
+        "interval_coverage_p_value": test.p_value,
+    }
 
 
 def _fit(
