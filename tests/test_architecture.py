@@ -48,13 +48,7 @@ TIERS: dict[str, tuple[int, str]] = {
 # Known violations in the current code, each with its reason. An entry here is
 # a debt to pay, not a licence: remove it once the import is gone (the test
 # fails on entries that no longer match anything, so the list cannot go stale).
-ALLOWED: dict[tuple[str, str], str] = {
-    # The arrays lane knows the frames lane: the batch source accepts the
-    # multi-ticker gather object. Fix: move ``Windows`` (it holds arrays only)
-    # below both lanes, e.g. to rnncast/_internal/windows.py, re-exported by
-    # rnncast.data.
-    ("rnncast.models.batches", "rnncast.data.windows"): "Windows lives in the frames lane",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 MAX_TOP_LEVEL_MODULES = 14
 SUFFIXES = ("ings", "ing", "ers", "er", "es", "s")
@@ -230,7 +224,7 @@ def test_imports_found_at_every_depth_and_in_every_form():
         "    class C:\n"
         "        def g(self):\n"
         "            import rnncast.saving\n"
-        "from . import windows\n"
+        "from . import calendar\n"
         "from ..layers.core import Dense\n"
     )
     got = imported_modules(source, "rnncast.data.windowizer", is_package=False)
@@ -241,7 +235,7 @@ def test_imports_found_at_every_depth_and_in_every_form():
         "rnncast.models.sequential",
         "rnncast.cli.config",
         "rnncast.saving",
-        "rnncast.data.windows",
+        "rnncast.data.calendar",
         "rnncast.layers.core",
     }
 

@@ -10,13 +10,13 @@ Example:
     ((60, 1), (1,))
 """
 
+from rnncast._internal.windows import Windows, window_view
 from rnncast.data.calendar import next_trading_days, non_sessions
 from rnncast.data.scalers import Scaler
 from rnncast.data.split import Split, chronological_split
 from rnncast.data.targets import TARGET_TRANSFORMS
 from rnncast.data.validation import validate
 from rnncast.data.windowizer import Windowizer
-from rnncast.data.windows import Windows, window_view
 
 __all__ = [
     "TARGET_TRANSFORMS",

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from rnncast._internal.checks import positive_int
+from rnncast._internal.windows import Windows, window_view
 from rnncast.data.scalers import SCALERS, Scaler
 from rnncast.data.targets import check_transform, make_targets, to_price
 from rnncast.data.validation import TICKER_COLUMN, check_dates, check_index, iter_tickers
-from rnncast.data.windows import Windows, window_view
 from rnncast.exceptions import ConfigError, DataError, NotFittedError, ShapeError
 
 SCOPES = ("per_ticker", "global")
@@ -43,7 +43,7 @@ class Windowizer:
 
     Single series give ``X`` as a read-only numpy view
     ``(n_windows, lookback, n_features)`` (no copy per window); frames with a
-    ``ticker`` column give a :class:`~rnncast.data.windows.Windows` object whose
+    ``ticker`` column give a :class:`~rnncast.data.Windows` object whose
     windows never cross from one ticker to the next. ``X`` is float32, and so
     is ``y`` ``(n_windows, horizon)``; targets are computed in float64 first.
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnncast.data.windows import Windows
+from rnncast._internal.windows import Windows
 from rnncast.exceptions import DataError, ShapeError
 
 
