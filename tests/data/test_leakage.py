@@ -98,3 +98,32 @@ def test_validation_windows_do_not_depend_on_test_rows(aapl):
     train2, val2, _ = rc.data.chronological_split(changed)
     X2, y2 = win.transform(val2, context=train2)
     assert X.tobytes() == X2.tobytes() and y.tobytes() == y2.tobytes()
+
+
+@pytest.mark.parametrize("transform", ["log_return", "return", "diff", "log"])
+def test_transformed_features_fitted_on_train_ignore_every_later_row(aapl, transform):
+    train, val, _ = rc.data.chronological_split(aapl)
+    changed = scale_future(aapl, val.index[0])
+    train2, _, _ = rc.data.chronological_split(changed)
+    kwargs = {"features": [f"close:{transform}", "volume:log"], "scaler": "standard"}
+    win, win2 = Windowizer(60, 3, **kwargs), Windowizer(60, 3, **kwargs)
+    X, y = win.fit_transform(train)
+    X2, y2 = win2.fit_transform(train2)
+    assert fitted_state(win) == fitted_state(win2)
+    assert X.tobytes() == X2.tobytes() and y.tobytes() == y2.tobytes()
+    # the validation windows see the train rows as context, and nothing of the test part
+    test_start = rc.data.chronological_split(aapl)[2].index[0]
+    later = scale_future(aapl, test_start)
+    _, val3, _ = rc.data.chronological_split(later)
+    assert win.transform(val, train)[0].tobytes() == win.transform(val3, train)[0].tobytes()
+    # the last input of the first validation window is the last train row's change
+    X_val, _ = win.transform(val, context=train)
+    first = X_val[0, -1, 0] * win.scalers_[None].scale_[0] + win.scalers_[None].center_[0]
+    last, before = train["close"].iloc[-1], train["close"].iloc[-2]
+    by_hand = {
+        "log_return": np.log(last / before),
+        "return": last / before - 1,
+        "diff": last - before,
+        "log": np.log(last),
+    }[transform]
+    assert first == pytest.approx(by_hand, rel=1e-5, abs=1e-6)

@@ -61,7 +61,7 @@ SCHEMA: dict[str, Any] = {
     "data": {
         "ticker": _f(str, "AAPL", help="sample ticker (rnncast data list)"),
         "csv": _f(OPTIONAL_STR, None, help="price CSV file; overrides ticker"),
-        "features": _f(list, ["close"], help="input columns"),
+        "features": _f(list, ["close:log_return"], help="inputs: column or column:transform"),
         "target": _f(str, "close", help="column to forecast"),
         "val": _f(float, 0.15, minimum=0.0, help="validation fraction"),
         "test": _f(float, 0.15, minimum=0.0, help="test fraction"),

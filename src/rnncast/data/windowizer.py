@@ -9,6 +9,7 @@ import pandas as pd
 
 from rnncast._internal.checks import positive_int
 from rnncast._internal.windows import Windows, window_view
+from rnncast.data.features import Feature, check_positive, feature_rows, max_lag, parse_features
 from rnncast.data.scalers import SCALERS, Scaler
 from rnncast.data.targets import check_transform, make_targets, to_price
 from rnncast.data.validation import TICKER_COLUMN, check_dates, check_index, iter_tickers
@@ -41,6 +42,15 @@ class Windowizer:
     serve as inputs of the first windows, so the first target is the part's
     first row; targets always lie inside the part.
 
+    A feature may transform its column (:mod:`rnncast.data.features`):
+    ``"close:log_return"``, ``"close:return"``, ``"close:diff"``,
+    ``"volume:log"`` (plain ``"close"`` is the level). Returns and
+    differences of row ``t`` use row ``t-1``, taken from the context (one
+    extra context row is kept for it); without context the first row of the
+    part has no input and only serves as the previous row, so there is one
+    window fewer. The transforms are computed per ticker, and the scalers are
+    fitted on the transformed training rows.
+
     Single series give ``X`` as a read-only numpy view
     ``(n_windows, lookback, n_features)`` (no copy per window); frames with a
     ``ticker`` column give a :class:`~rnncast.data.Windows` object whose
@@ -50,7 +60,9 @@ class Windowizer:
     Args:
         lookback: Rows per input window (Keras tutorials: 60).
         horizon: Steps ahead to forecast; ``y`` has one column per step.
-        features: Input columns; default ``[target]``.
+        features: Input columns, each ``"column"`` or ``"column:transform"``
+            with transform ``level``, ``log``, ``return``, ``log_return`` or
+            ``diff``; default ``[target]``.
         target: The column to forecast.
         scaler: ``"minmax"``, ``"standard"``, ``"robust"`` or ``None``; applied
             to every feature and, separately, to the target.
@@ -78,6 +90,10 @@ class Windowizer:
         >>> prices = win.inverse_transform_target(y_val)   # back to price units
         >>> bool(abs(prices[0, 0] - val["close"].iloc[0]) < 1e-3)
         True
+        >>> win = rc.data.Windowizer(lookback=60, features=["close:log_return", "volume:log"])
+        >>> X_val, y_val = win.fit(train).transform(val, context=train)
+        >>> X_val.shape, len(y_val) == len(val)
+        ((490, 60, 2), True)
     """
 
     def __init__(
@@ -98,6 +114,7 @@ class Windowizer:
         self.horizon = positive_int(horizon, "horizon")
         self.features = features
         self.target = target
+        parse_features(self.feature_list)  # a bad spec fails here, not at fit time
         self.scaler = scaler
         self.target_transform = check_transform(target_transform)
         self.scaler_scope = scaler_scope
@@ -108,6 +125,20 @@ class Windowizer:
         if self.features is None:
             return [self.target]
         return [self.features] if isinstance(self.features, str) else list(self.features)
+
+    @property
+    def _specs(self) -> list[Feature]:
+        return parse_features(self.feature_list)
+
+    @property
+    def _columns(self) -> list[str]:
+        """Raw columns the features read, then the target."""
+        return list(dict.fromkeys([*(f.column for f in self._specs), self.target]))
+
+    @property
+    def _lag(self) -> int:
+        """Rows before a window's first input that its returns/differences need (0 or 1)."""
+        return max_lag(self._specs)
 
     # ------------------------------------------------------------------ fit
     def fit(self, train: pd.DataFrame) -> Windowizer:
@@ -125,9 +156,7 @@ class Windowizer:
         self.tickers_ = None if segments[0].ticker is None else [s.ticker for s in segments]
         groups = self._fit_groups(segments)
         self.scalers_ = {
-            key: Scaler(self.scaler).fit(
-                np.vstack([_values(s.part, self.feature_list) for s in group])
-            )
+            key: Scaler(self.scaler).fit(_stack([self._feature_values(s) for s in group]))
             for key, group in groups.items()
         }
         self.target_scalers_ = {
@@ -154,7 +183,7 @@ class Windowizer:
         prices = _values(segment.part, [self.target])[:, 0]
         if self.target_transform == "price":
             return prices
-        first = np.arange(len(prices) - self.lookback - self.horizon + 1) + self.lookback
+        first = self._first_targets(self._count(segment))
         return make_targets(prices, first, self.horizon, self.target_transform)
 
     # ------------------------------------------------------------ transform
@@ -178,26 +207,22 @@ class Windowizer:
         self._check_fitted()
         segments = self._segments(part, context)
         counts = [self._count(s) for s in segments]
-        buffer = np.empty((sum(map(len, segments)), len(self.feature_list)), dtype=np.float32)
+        n_rows = sum(len(s) - self._lag for s in segments)  # rows that have inputs
+        buffer = np.empty((n_rows, len(self.feature_list)), dtype=np.float32)
         y = np.empty((sum(counts), self.horizon), dtype=np.float32)  # filled per segment
         starts = np.empty(sum(counts), dtype=np.int64)
         offset = done = 0
         for segment, count in zip(segments, counts, strict=True):
             key = self._key(segment.ticker)
-            rows = buffer[offset : offset + len(segment)]
-            _scale_into(
-                rows[: len(segment.context)], segment.context, self.feature_list, self.scalers_[key]
-            )
-            _scale_into(
-                rows[len(segment.context) :], segment.part, self.feature_list, self.scalers_[key]
-            )
+            size = len(segment) - self._lag
+            self._scale_into(buffer[offset : offset + size], segment, self.scalers_[key])
             first = self._first_targets(count)
             raw = make_targets(
                 self._target_prices(segment), first, self.horizon, self.target_transform
             )
             y[done : done + count] = self.target_scalers_[key].transform(raw)
             starts[done : done + count] = offset + np.arange(count)
-            offset, done = offset + len(segment), done + count
+            offset, done = offset + size, done + count
         if segments[0].ticker is None:
             return window_view(buffer, self.lookback, counts[0]), y
         codes = np.repeat(np.arange(len(segments), dtype=np.int32), counts)  # (n_windows,)
@@ -263,7 +288,7 @@ class Windowizer:
         self._check_fitted()
         dates = []
         for segment in self._segments(part, context):
-            start = self.lookback - len(segment.context)
+            start = self.lookback + self._lag - len(segment.context)
             dates.append(segment.part.index[start : start + self._count(segment)])
         return dates[0].append(dates[1:]) if len(dates) > 1 else dates[0]
 
@@ -271,23 +296,27 @@ class Windowizer:
         """The scaled inputs of the window that ends on ``frame``'s last row.
 
         This is the input for forecasting the sessions after the data ends.
+        Returns and differences need one more row: ``lookback + 1`` rows.
 
         Returns:
-            float32 ``(1, lookback, n_features)``.
+            float32 ``(1, lookback, n_features)``, equal to the last window
+            of ``transform`` over the same rows.
         """
         self._check_fitted()
         if TICKER_COLUMN in frame.columns:
             raise DataError("last_window takes one series; select a ticker first.")
         check_index(frame)
-        _check_columns(frame, [*self.feature_list, self.target], "frame")
-        if len(frame) < self.lookback:
+        _check_columns(frame, self._columns, "frame")
+        needed = self.lookback + self._lag
+        if len(frame) < needed:
             raise DataError(
-                f"the frame has {len(frame)} rows but one window needs lookback={self.lookback}."
+                f"the frame has {len(frame)} rows but one window needs {needed} "
+                f"(lookback={self.lookback}{self._lag_note()})."
             )
-        rows = frame.iloc[len(frame) - self.lookback :]
+        rows = frame.iloc[len(frame) - needed :]
         check_dates(rows.index)
         window = np.empty((self.lookback, len(self.feature_list)), dtype=np.float32)
-        _scale_into(window, rows, self.feature_list, self.scalers_[None])
+        self._scale_into(window, _Segment(None, rows.iloc[:0], rows), self.scalers_[None])
         return window[None]  # (1, lookback, n_features)
 
     def get_params(self) -> dict[str, object]:
@@ -334,7 +363,7 @@ class Windowizer:
         self, part: pd.DataFrame, context: pd.DataFrame | None, fitting: bool = False
     ) -> list[_Segment]:
         check_index(part)
-        _check_columns(part, [*self.feature_list, self.target], "part")
+        _check_columns(part, self._columns, "part")
         if len(part) == 0:
             raise DataError("the part has no rows; check the split that produced it.")
         if not fitting:
@@ -350,12 +379,11 @@ class Windowizer:
                     f"{rows.index[0].date()}; context must be the rows before the part "
                     "(e.g. transform(val, context=train))."
                 )
+            keep = self.lookback + self._lag  # context rows that can reach a window
             segments.append(
                 _Segment(
                     ticker,
-                    before.iloc[len(before) - self.lookback :]
-                    if len(before) > self.lookback
-                    else before,
+                    before.iloc[len(before) - keep :] if len(before) > keep else before,
                     rows,
                 )
             )
@@ -367,7 +395,7 @@ class Windowizer:
         if context is None or len(context) == 0:
             return {}
         check_index(context)
-        _check_columns(context, [*self.feature_list, self.target], "context")
+        _check_columns(context, self._columns, "context")
         return dict(iter_tickers(context))
 
     def _check_same_layout(self, part: pd.DataFrame) -> None:
@@ -389,19 +417,50 @@ class Windowizer:
                 )
 
     def _count(self, segment: _Segment) -> int:
-        count = len(segment) - self.lookback - self.horizon + 1
+        count = len(segment) - self._lag - self.lookback - self.horizon + 1
         if count < 1:
             where = f" for ticker {segment.ticker!r}" if segment.ticker is not None else ""
             raise DataError(
                 f"not enough rows{where}: {len(segment.part)} rows (+{len(segment.context)} "
                 f"of context) but one window needs lookback + horizon = "
-                f"{self.lookback + self.horizon}. Use a shorter lookback or more data."
+                f"{self.lookback + self.horizon}{self._lag_note()}. "
+                "Use a shorter lookback or more data."
             )
         return count
 
+    def _lag_note(self) -> str:
+        if not self._lag:
+            return ""
+        lagged = [s for s, f in zip(self.feature_list, self._specs, strict=True) if f.lag]
+        return f", +1 previous row for {lagged}"
+
     def _first_targets(self, count: int) -> np.ndarray:
         """Row (in context + part) of each window's first target."""
-        return np.arange(count) + self.lookback
+        return np.arange(count) + self.lookback + self._lag
+
+    def _feature_chunks(self, segment: _Segment):
+        """Yield ``(start, float64 inputs (rows, n_features))`` of ``segment``, chunk by chunk.
+
+        Input row ``i`` belongs to row ``i + lag`` of context + part and is
+        computed from that row and the ``lag`` rows before it, never later ones.
+        """
+        specs, columns, lag = self._specs, self._columns, self._lag
+        for start in range(0, len(segment) - lag, _CHUNK_ROWS):
+            stop = min(start + _CHUNK_ROWS, len(segment) - lag)
+            raw = _raw_rows(segment, start, stop + lag, columns, specs)  # (stop - start + lag, C)
+            yield start, feature_rows(raw, columns, specs, lag)  # (stop - start, F)
+
+    def _feature_values(self, segment: _Segment) -> np.ndarray:
+        """Unscaled float64 inputs of ``segment`` ``(len(segment) - lag, n_features)``."""
+        out = np.empty((len(segment) - self._lag, len(self.feature_list)))
+        for start, chunk in self._feature_chunks(segment):
+            out[start : start + len(chunk)] = chunk
+        return out
+
+    def _scale_into(self, out: np.ndarray, segment: _Segment, scaler: Scaler) -> None:
+        """Scale the inputs of ``segment`` into ``out`` (bounded float64 temporaries)."""
+        for start, chunk in self._feature_chunks(segment):
+            scaler.transform(chunk, out=out[start : start + len(chunk)])
 
     def _target_prices(self, segment: _Segment) -> np.ndarray:
         return np.concatenate(
@@ -464,14 +523,26 @@ def _values(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return values
 
 
-def _scale_into(out: np.ndarray, rows: pd.DataFrame, columns: list[str], scaler: Scaler) -> None:
-    """Scale ``rows[columns]`` into ``out`` chunk by chunk (bounded float64 temporaries)."""
-    for start in range(0, len(rows), _CHUNK_ROWS):
-        chunk = rows.iloc[start : start + _CHUNK_ROWS][columns].to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-        _check_finite(chunk, rows, columns, start)
-        scaler.transform(chunk, out=out[start : start + len(chunk)])
+def _stack(arrays: list[np.ndarray]) -> np.ndarray:
+    """``np.vstack`` without the copy when there is one array."""
+    return arrays[0] if len(arrays) == 1 else np.vstack(arrays)
+
+
+def _raw_rows(
+    segment: _Segment, start: int, stop: int, columns: list[str], specs: list[Feature]
+) -> np.ndarray:
+    """float64 ``(stop - start, n_columns)`` of rows ``start:stop`` of context + part, checked."""
+    n_context = len(segment.context)
+    pieces = []
+    for rows, lo, hi in (
+        (segment.context, start, min(stop, n_context)),
+        (segment.part, max(start - n_context, 0), stop - n_context),
+    ):
+        if hi > lo:
+            values = _values(rows.iloc[lo:hi], columns)
+            check_positive(values, columns, specs, rows.index[lo:hi])
+            pieces.append(values)
+    return _stack(pieces)
 
 
 def _check_finite(values: np.ndarray, rows: pd.DataFrame, columns: list[str], offset: int) -> None:

@@ -26,6 +26,7 @@ import pandas as pd
 from rnncast import optimizers, saving
 from rnncast._internal.checks import positive_int
 from rnncast.data.calendar import next_trading_days
+from rnncast.data.features import feature_columns, next_row, parse_features
 from rnncast.data.validation import TICKER_COLUMN
 from rnncast.data.windowizer import Windowizer
 from rnncast.exceptions import (
@@ -66,13 +67,23 @@ class Forecaster:
         lookback: Rows per input window.
         horizon: Steps ahead. With ``strategy="direct"`` the model's last layer
             must output ``horizon`` values.
-        features: Input columns (the target need not be one of them for "direct").
+        features: Input columns, each ``"column"`` (the level) or
+            ``"column:transform"`` with transform ``log_return``, ``return``,
+            ``diff`` or ``log`` (see :mod:`rnncast.data.features`). The
+            default ``("close:log_return",)`` is scale-free like the default
+            target, so the network can see structure in returns; raw price
+            levels (``"close"``) hide it. Returns and differences use the
+            previous row, so ``lookback + 1`` rows make the first window.
+            The target need not be one of them for ``"direct"``.
         target: The column to forecast.
         target_transform: What the network learns (default ``"log_return"``:
             scale-free and stationary, unlike raw prices).
         scaler: Scaler of features and target, fitted on training rows only.
         strategy: ``"direct"`` (one output per step) or ``"recursive"``
-            (a one-step model fed its own forecasts; needs ``features=[target]``).
+            (a one-step model fed its own forecasts; every feature must read
+            the target column, e.g. ``["close:log_return"]``: the next input
+            is the feature's transform of the forecast price, e.g.
+            ``log(p_k / p_{k-1})``, scaled).
         calendar: Exchange calendar of the forecast dates (exchange-calendars code).
         seed: Seed of the model's weights, shuffling and dropout when ``model``
             is built here (a given ``Sequential`` keeps its own seed).
@@ -86,7 +97,7 @@ class Forecaster:
         model: Sequential | list[Layer] | dict,
         lookback: int,
         horizon: int = 1,
-        features: list[str] | tuple[str, ...] | str = ("close",),
+        features: list[str] | tuple[str, ...] | str = ("close:log_return",),
         target: str = "close",
         target_transform: str = "log_return",
         scaler: str | None = "standard",
@@ -97,11 +108,13 @@ class Forecaster:
         if strategy not in STRATEGIES:
             raise ConfigError(f"strategy={strategy!r} is not supported; use one of {STRATEGIES}.")
         self.features = [features] if isinstance(features, str) else list(features)
-        if strategy == "recursive" and self.features != [target]:
+        columns = [f.column for f in parse_features(self.features)]
+        if strategy == "recursive" and any(column != target for column in columns):
             raise ConfigError(
-                f"strategy='recursive' feeds the model its own forecasts of {target!r}, so the "
-                f"inputs must be exactly [{target!r}] (got {self.features}); other inputs have "
-                "no future values. Use strategy='direct' for several features."
+                f"strategy='recursive' feeds the model its own forecasts of {target!r}, so every "
+                f"input must read {target!r}, e.g. [{target + ':log_return'!r}] (got "
+                f"{self.features}); other columns have no future values. Use "
+                "strategy='direct' for other columns."
             )
         self.model = model
         self.lookback, self.horizon, self.target = int(lookback), int(horizon), target
@@ -160,7 +173,7 @@ class Forecaster:
             )
         self.history_ = self.model_.fit(X, y, **fit_kwargs)
         self.model_.eval()  # a fitted forecaster is for inference
-        self.train_info_ = fingerprint(train, [*self.features, self.target])
+        self.train_info_ = fingerprint(train, [*feature_columns(self.features), self.target])
         self.train_scale_ = float(np.mean(np.abs(np.diff(train[self.target].to_numpy()))))
         self.learned_nothing_ = learned_only_the_mean(self.model_.predict(X, batch_size=1024), y)
         self.calibration_scores_ = None
@@ -249,16 +262,21 @@ class Forecaster:
         return self._recursive(X, base, steps, predict)
 
     def _recursive(self, X: np.ndarray, base: np.ndarray, steps: int, predict: Any) -> np.ndarray:
-        """Feed one-step forecasts back as inputs, ``steps`` times."""
-        window = np.array(X, dtype=np.float32, copy=True)  # (n, lookback, 1)
-        base = np.asarray(base, dtype=np.float64)
+        """Feed one-step forecasts back as inputs, ``steps`` times.
+
+        The new input row is every feature's transform of the forecast price
+        ``p_k`` (e.g. ``log(p_k / p_{k-1})`` for ``close:log_return``), scaled.
+        """
+        window = np.array(X, dtype=np.float32, copy=True)  # (n, lookback, F)
+        base = np.asarray(base, dtype=np.float64)  # (n,) the last known price
         scaler = self.windowizer_.scalers_[None]
+        specs = parse_features(self.features)
         prices = np.empty((len(window), steps))
         for k in range(steps):
             y_hat = predict(window, batch_size=1024)  # (n, 1)
             prices[:, k] = self.windowizer_.inverse_transform_target(y_hat, base=base)[:, 0]
-            scaled = scaler.transform(prices[:, k : k + 1]).astype(np.float32)  # (n, 1)
-            window = np.concatenate([window[:, 1:], scaled[:, None, :]], axis=1)
+            row = scaler.transform(next_row(prices[:, k], base, specs)).astype(np.float32)  # (n, F)
+            window = np.concatenate([window[:, 1:], row[:, None, :]], axis=1)
             base = prices[:, k]
         return prices
 
