@@ -262,7 +262,10 @@ def _check_values(config: dict[str, Any], where: str) -> None:
             _check_field(section, config[section], spec, where)
     data = config["data"]
     if not all(isinstance(f, str) for f in data["features"]) or not data["features"]:
-        raise ConfigError(f"{where}: data.features must be a non-empty list of column names.")
+        raise ConfigError(
+            f"{where}: data.features must be a non-empty list of column names or "
+            "column:transform specs, e.g. ['close:log_return']."
+        )
     unknown = [b for b in config["evaluation"]["baselines"] if b not in BASELINE_NAMES]
     if unknown:
         raise ConfigError(

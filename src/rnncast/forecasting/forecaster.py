@@ -502,7 +502,8 @@ class Forecaster:
             else all_baselines(self.lookback, self.horizon, self.target)
         )
         for baseline in with_naive(chosen, self.lookback, self.horizon, self.target):
-            forecasts[baseline.name] = baseline.fit(train).predict(test, context=context)
+            predicted = baseline.fit(train).predict(test, context=context)
+            forecasts[baseline.name] = predicted.loc[forecasts["model"].index]
         return forecasts
 
     def _training_rows(self, train: pd.DataFrame | None) -> pd.DataFrame:
