@@ -312,7 +312,7 @@ def test_log_return_inputs_beat_naive_on_ar1_returns():
     from rnncast.evaluate import diebold_mariano
 
     train, val, test = rc.data.chronological_split(ar1_log_return_prices())
-    wins, lines = 0, []
+    wins, claims, lines = 0, 0, []
     for seed in range(5):
         fc = Forecaster([LSTM(16), Dense(1)], lookback=20, seed=seed)
         fc.fit(
@@ -327,6 +327,9 @@ def test_log_return_inputs_beat_naive_on_ar1_returns():
         naive = np.r_[val["close"].iloc[-1], actual[:-1]]
         squared = diebold_mariano(actual, forecast, naive, power=2)
         absolute = diebold_mariano(actual, forecast, naive, power=1)
+        verdict = fc.evaluate(test, context=val, baselines=[]).verdict
         wins += squared[0] < 0 and squared[1] < 0.05
-        lines.append(f"seed {seed}: squared DM {squared}, absolute DM {absolute}")
+        claims += verdict.outcome == "beats" and not verdict.repeats_last_price
+        lines.append(f"seed {seed}: squared DM {squared}, absolute DM {absolute}; {verdict}")
     assert wins >= 3, "\n".join(lines)
+    assert claims >= 3, "\n".join(lines)  # and the verdict says so
