@@ -137,3 +137,43 @@ def test_too_narrow_interval_is_said_in_the_verdict_and_console():
     assert "90% interval covered only" in str(verdict) and "too narrow" in str(verdict)
     assert "too narrow" in verdict.console_line()
     assert report.coverage_tests["model"].below_nominal
+
+
+# ------------------------------------------------------- interval coverage, end to end
+def ar1_frame(n: int, seed: int, phi: float = 0.3, drift: float = 0.0) -> pd.DataFrame:
+    """Prices whose log returns are AR(1) (plus a drift that moves the price level)."""
+    rng = np.random.default_rng(seed)
+    r = np.zeros(n)
+    for t in range(1, n):
+        r[t] = phi * r[t - 1] + rng.normal(0, 0.01)
+    index = pd.bdate_range("2000-01-03", periods=n, name="date")
+    return pd.DataFrame({"close": 100 * np.exp(np.cumsum(r + drift))}, index=index)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_conformal_and_mc_dropout_cover_within_five_points_on_stationary_ar1(seed):
+    from rnncast.layers import LSTM, Dense, Dropout
+
+    train, val, test = rc.data.chronological_split(ar1_frame(3000, seed), val=0.3, test=0.2)
+    fc = rc.Forecaster([LSTM(16), Dropout(0.2), Dense(1)], lookback=20, seed=seed)
+    report = fc.fit(train, validation=val, epochs=5, verbose=0).evaluate(
+        test, context=val, baselines=[]
+    )
+    assert set(report.coverage) == {"model", "model mc_dropout"}  # every method is measured
+    for name, shares in report.coverage.items():
+        assert abs(shares["step_1"] - 0.9) <= 0.05, (name, shares)
+    assert report.verdict.coverage_warnings == ()
+
+
+def test_conformal_band_keeps_coverage_when_the_price_level_rises():
+    # D4: the price rises by about a third from calibration to test; log scores scale with it
+    from rnncast.layers import LSTM, Dense
+
+    frame = ar1_frame(1500, seed=1, drift=0.0012)
+    train, val, test = rc.data.chronological_split(frame, val=0.2, test=0.2)
+    assert test["close"].iloc[-1] > 1.25 * val["close"].iloc[0]
+    fc = rc.Forecaster([LSTM(16), Dense(1)], lookback=20, seed=0)
+    report = fc.fit(train, validation=val, epochs=8, verbose=0).evaluate(
+        test, context=val, baselines=[]
+    )
+    assert report.coverage["model"]["step_1"] >= 0.85  # price-unit residuals gave 0.66 here
