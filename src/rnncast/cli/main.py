@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
 import traceback
 from collections.abc import Sequence
@@ -58,7 +59,6 @@ CLI_FIXES = (
 )
 SUMMARY_COLUMNS = [
     "rmse",
-    "mae",
     "mase",
     "mae_skill_pct",
     "dm_p_value",
@@ -66,6 +66,15 @@ SUMMARY_COLUMNS = [
     "direction_base_rate",
     "directional_p_value",
 ]
+HEADERS = {  # short console headers; the report's tooltips explain each column
+    "rmse": "RMSE",
+    "mase": "MASE",
+    "mae_skill_pct": "MAE skill %",
+    "dm_p_value": "DM p",
+    "directional_accuracy": "hit rate",
+    "direction_base_rate": "up days",
+    "directional_p_value": "PT p",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -453,13 +462,13 @@ def _print_table(table: pd.DataFrame, title: str, columns: list[str]) -> None:
     from rich.table import Table
 
     view = Table(title=title)
-    view.add_column(table.index.name or "model")
+    view.add_column(table.index.name or "model", overflow="fold")
     shown = [c for c in columns if c in table.columns]
     for column in shown:
-        view.add_column(column.replace("_", " "), justify="right")
+        view.add_column(HEADERS.get(column, column.replace("_", " ")), justify="right")
     for name, row in table.iterrows():
         view.add_row(str(name), *(_number(row[c]) for c in shown))
-    Console().print(view)
+    Console(width=max(100, shutil.get_terminal_size().columns)).print(view)
 
 
 def _print_forecast(forecast: pd.DataFrame | None) -> None:

@@ -479,14 +479,15 @@ def compare(
                 for k, v in baselines.items()
             }
         )
-        table = fc.score(data.test, forecasts, context=data.val, interval=None).to_frame()
+        report = fc.score(data.test, forecasts, context=data.val, interval=None)
+        table = report.to_frame()
         rows[name] = table.loc["model"]
         if baseline_rows is None:
             baseline_rows = table.drop(index="model")
         say(
-            f"[{number}/{len(configs)}] {name}: MASE {table.loc['model', 'mase']:.4g}, skill "
-            f"{table.loc['model', 'skill_vs_naive_pct']:+.2f}%, "
-            f"{time.perf_counter() - begun:.0f}s"
+            f"[{number}/{len(configs)}] {name}: MASE {table.loc['model', 'mase']:.4g}, MAE skill "
+            f"{table.loc['model', 'mae_skill_pct']:+.2f}%, {report.verdict.outcome} "
+            f"({time.perf_counter() - begun:.0f}s)"
         )
     board = pd.concat([pd.DataFrame(rows).T, baseline_rows]).sort_values("mase")
     board.insert(0, "rank", range(1, len(board) + 1))
