@@ -347,8 +347,9 @@ def backtest(
         "window": settings["window"],
     }
     say(f"data: {data.source}, {len(data.frame)} rows; {settings['folds']} folds")
+    level = config["evaluation"]["interval"] if fc.horizon == 1 else None
     model = rc.backtest.walk_forward(
-        fc, data.frame, validation=validation, fit_kwargs=kwargs, **common
+        fc, data.frame, validation=validation, fit_kwargs=kwargs, interval=level, **common
     )
     cheap = [b for b in selected_baselines(config) if b.name in ("naive", "drift", "linear_ar")]
     steps = {"model": model.forecasts.drop(columns="fold")}
@@ -359,7 +360,12 @@ def backtest(
     prices = data.frame[fc.target]
     first = rc.backtest.initial_rows(settings["initial_train"], len(data.frame))
     report = rc.evaluate.evaluate_forecasts(
-        prices, steps, model.predictions["base"], prices.iloc[:first]
+        prices,
+        steps,
+        model.predictions["base"],
+        prices.iloc[:first],
+        intervals=None if level is None else _adaptive_intervals(model.predictions),
+        interval_level=level,
     )
     rule = {
         "rule": settings["rule"],
@@ -397,6 +403,16 @@ def backtest(
     return RunResult(
         run_dir, report.verdict, report.to_frame(), extra={"trading": trading, "folds": model.folds}
     )
+
+
+def _adaptive_intervals(predictions: pd.DataFrame) -> dict[str, dict[str, pd.DataFrame]]:
+    """The walk-forward's adaptive conformal band as step-1 interval frames."""
+    return {
+        "model": {
+            side: pd.DataFrame({"step_1": predictions[side].to_numpy()}, index=predictions.index)
+            for side in ("lower", "upper")
+        }
+    }
 
 
 def _equity_table(
