@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import os
 from pathlib import Path
@@ -37,25 +36,17 @@ from rnncast.exceptions import (
     RnncastError,
     ShapeError,
 )
-from rnncast.forecasting.conformal import conformal_quantile
 from rnncast.forecasting.diagnostics import learned_only_the_mean
-from rnncast.forecasting.intervals import (
-    calibration_scores,
-    check_coverage,
-    check_method,
-    conformal_band,
-    mc_dropout_band,
-    split_calibration,
-)
+from rnncast.forecasting.intervals import IntervalMethods, split_calibration
+from rnncast.forecasting.scoring import ScoringMethods
 from rnncast.layers import Layer, serialize
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
 
 STRATEGIES = ("direct", "recursive")
-_RECURSIVE_CALIBRATION_STEPS = 10
 
 
-class Forecaster:
+class Forecaster(IntervalMethods, ScoringMethods):
     """Price frames in, dated price forecasts out: the high-level rnncast object.
 
     Args:
@@ -327,203 +318,6 @@ class Forecaster:
             )
             result["lower"], result["upper"] = lower[0], upper[0]
         return result
-
-    # ------------------------------------------------------------ intervals
-    def _calibration_scores(self, rows: pd.DataFrame, context: pd.DataFrame) -> np.ndarray | None:
-        """Log scores ``(n, steps)`` of the forecasts of the calibration ``rows``."""
-        steps = (
-            self.horizon
-            if self.strategy == "direct"
-            else max(self.horizon, _RECURSIVE_CALIBRATION_STEPS)
-        )
-        try:
-            forecasts = self._forecast_windows(rows, context, steps)
-        except DataError:
-            return None
-        return calibration_scores(forecasts, rows[self.target])
-
-    def conformal_quantiles(self, coverage: float, steps: int) -> np.ndarray:
-        """Log-scale half-widths ``q (steps,)``: the band is ``forecast * exp(+-q)``.
-
-        ``q`` is infinite when the calibration rows are too few for ``coverage``.
-        """
-        scores = self._calibrated(steps)
-        check_coverage(coverage)
-        return np.array([conformal_quantile(scores[:, k], coverage) for k in range(steps)])
-
-    def _calibrated(self, steps: int) -> np.ndarray:
-        """The calibration scores of the first ``steps`` steps, ``(n, steps)``."""
-        if self.calibration_scores_ is None:
-            raise NotFittedError(
-                "prediction intervals need calibration rows: pass validation= to fit, long "
-                "enough that its last `calibration` share (default 30 %) holds more than "
-                f"lookback={self.lookback} rows."
-            )
-        if steps > self.calibration_scores_.shape[1]:
-            raise ConfigError(
-                f"intervals are calibrated for {self.calibration_scores_.shape[1]} steps, "
-                f"not {steps}."
-            )
-        return self.calibration_scores_[:, :steps]
-
-    def interval_bounds(
-        self,
-        X: np.ndarray,
-        base: np.ndarray,
-        forecast: np.ndarray,
-        coverage: float,
-        method: str = "conformal",
-        samples: int = 100,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(lower, upper)`` ``(n, steps)`` around price forecasts ``(n, steps)`` of windows ``X``.
-
-        See :mod:`rnncast.forecasting.intervals` for the two methods.
-        """
-        check_coverage(coverage)
-        scores = self._calibrated(forecast.shape[1])
-        if check_method(method) == "conformal":
-            return conformal_band(forecast, scores, coverage)
-        draws = self._mc_dropout(X, base, forecast.shape[1], samples)  # (n, samples, steps)
-        return mc_dropout_band(forecast, draws, scores, coverage)
-
-    def _mc_dropout(self, X: np.ndarray, base: np.ndarray, steps: int, samples: int) -> np.ndarray:
-        """``samples`` price forecasts per window with dropout active, ``(n, samples, steps)``."""
-        if not self.model_.dropout_layers():
-            raise ConfigError(
-                "interval_method='mc_dropout' needs dropout in the model "
-                "(a Dropout layer or LSTM(dropout=...)); use 'conformal'."
-            )
-        samples = positive_int(samples, "mc_samples")
-        repeated = np.repeat(X, samples, axis=0)  # (n * samples, lookback, F)
-        prices = self._forecast(
-            repeated,
-            np.repeat(base, samples),
-            steps,
-            predict=functools.partial(self.model_.predict, dropout=True),
-        )  # (n * samples, steps)
-        return prices.reshape(len(X), samples, steps)
-
-    def _test_intervals(
-        self, test: pd.DataFrame, context: pd.DataFrame | None, model: pd.DataFrame, level: float
-    ) -> dict[str, dict[str, pd.DataFrame]]:
-        """Every available interval method's band around the model's test forecasts."""
-        bands = {"model": conformal_band(model.to_numpy(), self._calibrated(model.shape[1]), level)}
-        if self.model_.dropout_layers():
-            X, _ = self.windowizer_.transform(test, context=context)
-            base = self._base(test, context).to_numpy()
-            usable = np.asarray(X[: len(model)])
-            bands["model mc_dropout"] = self.interval_bounds(
-                usable, base, model.to_numpy(), level, "mc_dropout"
-            )
-        return {
-            name: {
-                "lower": pd.DataFrame(lower, index=model.index, columns=model.columns),
-                "upper": pd.DataFrame(upper, index=model.index, columns=model.columns),
-            }
-            for name, (lower, upper) in bands.items()
-        }
-
-    # ------------------------------------------------------------- evaluate
-    def evaluate(
-        self,
-        test: pd.DataFrame,
-        context: pd.DataFrame | None = None,
-        train: pd.DataFrame | None = None,
-        baselines: list | None = None,
-        interval: float | None = 0.9,
-    ) -> Any:
-        """Score the model next to the baselines on exactly the same targets.
-
-        Args:
-            test: Rows to evaluate on.
-            context: The rows before ``test`` (inputs of the first windows).
-            train: Training rows for the baselines and MASE (default: the
-                frame given to :meth:`fit`; required after loading).
-            baselines: Baseline objects (default: naive, drift, moving
-                average, linear AR and ARIMA, fitted on ``train``).
-            interval: Coverage of conformal intervals whose empirical coverage
-                on ``test`` is reported (``None`` to skip).
-
-        Returns:
-            An :class:`rnncast.evaluate.EvaluationReport`.
-        """
-        forecasts = self.forecasts(test, context, train, baselines)
-        return self.score(test, forecasts, context, train, interval)
-
-    def score(
-        self,
-        test: pd.DataFrame,
-        forecasts: dict[str, pd.DataFrame],
-        context: pd.DataFrame | None = None,
-        train: pd.DataFrame | None = None,
-        interval: float | None = 0.9,
-    ) -> Any:
-        """Score forecasts already made for ``test`` (``"model"`` plus baselines, with ``"naive"``).
-
-        :meth:`evaluate` is ``score(test, forecasts(test, ...))``; call this
-        directly to reuse baseline forecasts across several models. The report
-        keeps the scored ``forecasts`` and the model's ``intervals``.
-        """
-        from rnncast.evaluate import evaluate_forecasts
-
-        train = self._training_rows(train)
-        intervals = None
-        if interval is not None and self.calibration_scores_ is not None:
-            intervals = self._test_intervals(test, context, forecasts["model"], interval)
-        return evaluate_forecasts(
-            test[self.target],
-            forecasts,
-            self._base(test, context),
-            train[self.target],
-            intervals=intervals,
-            interval_level=interval if intervals else None,
-            learned_nothing=self.learned_nothing_,
-        )
-
-    def forecasts(
-        self,
-        test: pd.DataFrame,
-        context: pd.DataFrame | None = None,
-        train: pd.DataFrame | None = None,
-        baselines: list | None = None,
-    ) -> dict[str, pd.DataFrame]:
-        """The model's and every baseline's forecasts for ``test``, keyed by name.
-
-        Baselines are fitted on ``train`` (default: the rows given to :meth:`fit`);
-        a naive forecast is always included, as skill is measured against it.
-        """
-        from rnncast.forecasting.baselines import all_baselines, with_naive
-
-        train = self._training_rows(train)
-        forecasts = {"model": self.predict(test, context)}
-        chosen = (
-            baselines
-            if baselines is not None
-            else all_baselines(self.lookback, self.horizon, self.target)
-        )
-        for baseline in with_naive(chosen, self.lookback, self.horizon, self.target):
-            predicted = baseline.fit(train).predict(test, context=context)
-            forecasts[baseline.name] = predicted.loc[forecasts["model"].index]
-        return forecasts
-
-    def _training_rows(self, train: pd.DataFrame | None) -> pd.DataFrame:
-        self._check_fitted()
-        train = train if train is not None else getattr(self, "_train", None)
-        if train is None:
-            raise ConfigError(
-                "pass train= (the training rows) to fit the baselines and scale "
-                "MASE; a loaded Forecaster does not keep its training data."
-            )
-        return train
-
-    def _base(self, test: pd.DataFrame, context: pd.DataFrame | None) -> pd.Series:
-        """The last observed price of every forecast window, indexed like ``predict``."""
-        dates = self.windowizer_.target_dates(test, context)
-        usable = len(dates) - (self.horizon - self._window_horizon)
-        return pd.Series(
-            self.windowizer_.base_prices(test, context)[:usable],
-            index=pd.DatetimeIndex(dates[:usable], name="date"),
-        )
 
     # ----------------------------------------------------------------- misc
     def get_config(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -35,7 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from rnncast.exceptions import ConfigError
+from rnncast._internal.checks import positive_int
+from rnncast.exceptions import ConfigError, DataError, NotFittedError
 from rnncast.forecasting.conformal import (
     conformal_quantile,
     log_band,
@@ -44,6 +46,7 @@ from rnncast.forecasting.conformal import (
 )
 
 INTERVAL_METHODS = ("conformal", "mc_dropout")
+RECURSIVE_CALIBRATION_STEPS = 10  # steps calibrated for a recursive forecaster
 
 
 def check_coverage(coverage: float) -> float:
@@ -147,3 +150,105 @@ def mc_dropout_band(
     sd = np.sqrt(model_variance + noise_variance[None, :])  # (n, steps)
     z = norm.ppf(1 - (1 - check_coverage(coverage)) / 2)
     return forecast * np.exp(-z * sd), forecast * np.exp(z * sd)
+
+
+class IntervalMethods:
+    """The Forecaster's interval methods (mixed into :class:`~rnncast.Forecaster`).
+
+    They read the fitted Forecaster's ``model_``, ``windowizer_`` and
+    ``calibration_scores_`` and its forecasting helpers.
+    """
+
+    def _calibration_scores(self, rows: pd.DataFrame, context: pd.DataFrame) -> np.ndarray | None:
+        """Log scores ``(n, steps)`` of the forecasts of the calibration ``rows``."""
+        steps = (
+            self.horizon
+            if self.strategy == "direct"
+            else max(self.horizon, RECURSIVE_CALIBRATION_STEPS)
+        )
+        try:
+            forecasts = self._forecast_windows(rows, context, steps)
+        except DataError:
+            return None
+        return calibration_scores(forecasts, rows[self.target])
+
+    def conformal_quantiles(self, coverage: float, steps: int) -> np.ndarray:
+        """Log-scale half-widths ``q (steps,)``: the band is ``forecast * exp(+-q)``.
+
+        ``q`` is infinite when the calibration rows are too few for ``coverage``.
+        """
+        scores = self._calibrated(steps)
+        check_coverage(coverage)
+        return np.array([conformal_quantile(scores[:, k], coverage) for k in range(steps)])
+
+    def _calibrated(self, steps: int) -> np.ndarray:
+        """The calibration scores of the first ``steps`` steps, ``(n, steps)``."""
+        if self.calibration_scores_ is None:
+            raise NotFittedError(
+                "prediction intervals need calibration rows: pass validation= to fit, long "
+                "enough that its last `calibration` share (default 30 %) holds more than "
+                f"lookback={self.lookback} rows."
+            )
+        if steps > self.calibration_scores_.shape[1]:
+            raise ConfigError(
+                f"intervals are calibrated for {self.calibration_scores_.shape[1]} steps, "
+                f"not {steps}."
+            )
+        return self.calibration_scores_[:, :steps]
+
+    def interval_bounds(
+        self,
+        X: np.ndarray,
+        base: np.ndarray,
+        forecast: np.ndarray,
+        coverage: float,
+        method: str = "conformal",
+        samples: int = 100,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(lower, upper)`` ``(n, steps)`` around price forecasts ``(n, steps)`` of windows ``X``.
+
+        See :mod:`rnncast.forecasting.intervals` for the two methods.
+        """
+        check_coverage(coverage)
+        scores = self._calibrated(forecast.shape[1])
+        if check_method(method) == "conformal":
+            return conformal_band(forecast, scores, coverage)
+        draws = self._mc_dropout(X, base, forecast.shape[1], samples)  # (n, samples, steps)
+        return mc_dropout_band(forecast, draws, scores, coverage)
+
+    def _mc_dropout(self, X: np.ndarray, base: np.ndarray, steps: int, samples: int) -> np.ndarray:
+        """``samples`` price forecasts per window with dropout active, ``(n, samples, steps)``."""
+        if not self.model_.dropout_layers():
+            raise ConfigError(
+                "interval_method='mc_dropout' needs dropout in the model "
+                "(a Dropout layer or LSTM(dropout=...)); use 'conformal'."
+            )
+        samples = positive_int(samples, "mc_samples")
+        repeated = np.repeat(X, samples, axis=0)  # (n * samples, lookback, F)
+        prices = self._forecast(
+            repeated,
+            np.repeat(base, samples),
+            steps,
+            predict=functools.partial(self.model_.predict, dropout=True),
+        )  # (n * samples, steps)
+        return prices.reshape(len(X), samples, steps)
+
+    def _test_intervals(
+        self, test: pd.DataFrame, context: pd.DataFrame | None, model: pd.DataFrame, level: float
+    ) -> dict[str, dict[str, pd.DataFrame]]:
+        """Every available interval method's band around the model's test forecasts."""
+        bands = {"model": conformal_band(model.to_numpy(), self._calibrated(model.shape[1]), level)}
+        if self.model_.dropout_layers():
+            X, _ = self.windowizer_.transform(test, context=context)
+            base = self._base(test, context).to_numpy()
+            usable = np.asarray(X[: len(model)])
+            bands["model mc_dropout"] = self.interval_bounds(
+                usable, base, model.to_numpy(), level, "mc_dropout"
+            )
+        return {
+            name: {
+                "lower": pd.DataFrame(lower, index=model.index, columns=model.columns),
+                "upper": pd.DataFrame(upper, index=model.index, columns=model.columns),
+            }
+            for name, (lower, upper) in bands.items()
+        }
