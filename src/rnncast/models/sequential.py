@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncast._internal import output
 from rnncast.exceptions import ConfigError, ShapeError
 from rnncast.layers import Layer, deserialize, serialize
 from rnncast.layers.base import Shape, show_shape
@@ -271,7 +272,7 @@ class Sequential(Trainer, nn.Module):
         from rnncast.models.summary import render_summary
 
         text = render_summary(self)
-        (print_fn or print)(text)
+        (print_fn or output.write)(text)
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r}, layers={[layer.name for layer in self._stack]}>"
