@@ -126,7 +126,175 @@ class CosineDecay(LearningRateSchedule):
         }
 
 
-SCHEDULES = {"ExponentialDecay": ExponentialDecay, "CosineDecay": CosineDecay}
+class InverseTimeDecay(LearningRateSchedule):
+    """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``, as in Keras.
+
+    With ``decay_steps=1`` this is Keras 2's optimizer argument ``decay``
+    (``lr / (1 + decay * iterations)``), which Keras 3 ignores.
+
+    Args:
+        initial_learning_rate: Rate at step 0.
+        decay_steps: Steps per unit of ``decay_rate`` (``> 0``).
+        decay_rate: How fast the rate falls.
+        staircase: Use ``floor(step / decay_steps)`` (decay in whole steps).
+        name: Optional name, as in Keras.
+
+    Example:
+        >>> schedule = InverseTimeDecay(0.1, decay_steps=1, decay_rate=0.5)
+        >>> [round(schedule(step), 4) for step in range(4)]
+        [0.1, 0.0667, 0.05, 0.04]
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ) -> None:
+        if not decay_steps > 0:
+            raise ConfigError(f"InverseTimeDecay needs decay_steps > 0, got {decay_steps!r}.")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps, self.decay_rate = decay_steps, float(decay_rate)
+        self.staircase, self.name = bool(staircase), name
+
+    def __call__(self, step: int) -> float:
+        """The rate at ``step``."""
+        progress = step / self.decay_steps
+        if self.staircase:
+            progress = math.floor(progress)
+        return self.initial_learning_rate / (1 + self.decay_rate * progress)
+
+    def get_config(self) -> dict[str, Any]:
+        """Serialised form."""
+        return {
+            "class_name": "InverseTimeDecay",
+            "config": {
+                "initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate,
+                "staircase": self.staircase,
+            },
+        }
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """Polynomial decay from ``initial_learning_rate`` to ``end_learning_rate``, as in Keras.
+
+    ``(initial - end) * (1 - s / decay_steps) ** power + end`` with
+    ``s = min(step, decay_steps)``. With ``cycle=True`` the decay restarts:
+    ``decay_steps`` becomes the first multiple of itself that is ``>= step``.
+    An ``initial_learning_rate`` below ``end_learning_rate`` gives a warm-up.
+
+    Args:
+        initial_learning_rate: Rate at step 0.
+        decay_steps: Steps to reach ``end_learning_rate`` (``> 0``).
+        end_learning_rate: Final rate.
+        power: Exponent of the polynomial (1.0 = linear).
+        cycle: Restart the decay every ``decay_steps``.
+        name: Optional name, as in Keras.
+
+    Example:
+        >>> schedule = PolynomialDecay(0.1, decay_steps=10, end_learning_rate=0.0)
+        >>> [round(schedule(step), 4) for step in (0, 5, 10, 20)]
+        [0.1, 0.05, 0.0, 0.0]
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        end_learning_rate: float = 0.0001,
+        power: float = 1.0,
+        cycle: bool = False,
+        name: str | None = None,
+    ) -> None:
+        if not decay_steps > 0:
+            raise ConfigError(f"PolynomialDecay needs decay_steps > 0, got {decay_steps!r}.")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps = decay_steps
+        self.end_learning_rate, self.power = float(end_learning_rate), float(power)
+        self.cycle, self.name = bool(cycle), name
+
+    def __call__(self, step: int) -> float:
+        """The rate at ``step``."""
+        decay_steps = float(self.decay_steps)
+        if self.cycle:
+            decay_steps *= 1.0 if step == 0 else math.ceil(step / self.decay_steps)
+        else:
+            step = min(step, decay_steps)
+        remaining = (1 - step / decay_steps) ** self.power
+        return (self.initial_learning_rate - self.end_learning_rate) * remaining + (
+            self.end_learning_rate
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """Serialised form."""
+        return {
+            "class_name": "PolynomialDecay",
+            "config": {
+                "initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps,
+                "end_learning_rate": self.end_learning_rate,
+                "power": self.power,
+                "cycle": self.cycle,
+            },
+        }
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """A constant rate between boundaries, as in Keras.
+
+    ``values[0]`` while ``step <= boundaries[0]``, ``values[i]`` while
+    ``boundaries[i-1] < step <= boundaries[i]``, ``values[-1]`` after the last.
+
+    Args:
+        boundaries: Increasing step numbers.
+        values: One more rate than there are boundaries.
+        name: Optional name, as in Keras.
+
+    Example:
+        >>> schedule = PiecewiseConstantDecay([100, 200], [0.1, 0.01, 0.001])
+        >>> [schedule(step) for step in (0, 100, 101, 200, 201)]
+        [0.1, 0.1, 0.01, 0.01, 0.001]
+    """
+
+    def __init__(self, boundaries: list[int], values: list[float], name: str | None = None) -> None:
+        boundaries, values = list(boundaries), [float(v) for v in values]
+        if len(values) != len(boundaries) + 1:
+            raise ConfigError(
+                "PiecewiseConstantDecay needs one more value than boundaries, got "
+                f"{len(boundaries)} boundaries and {len(values)} values."
+            )
+        if any(b >= a for a, b in zip(boundaries[1:], boundaries, strict=False)):
+            raise ConfigError(
+                f"PiecewiseConstantDecay boundaries must be increasing, got {boundaries!r}."
+            )
+        self.boundaries, self.values, self.name = boundaries, values, name
+
+    def __call__(self, step: int) -> float:
+        """The rate at ``step``."""
+        for boundary, value in zip(self.boundaries, self.values, strict=False):
+            if step <= boundary:
+                return value
+        return self.values[-1]
+
+    def get_config(self) -> dict[str, Any]:
+        """Serialised form."""
+        return {
+            "class_name": "PiecewiseConstantDecay",
+            "config": {"boundaries": self.boundaries, "values": self.values},
+        }
+
+
+SCHEDULES = {
+    "ExponentialDecay": ExponentialDecay,
+    "CosineDecay": CosineDecay,
+    "InverseTimeDecay": InverseTimeDecay,
+    "PolynomialDecay": PolynomialDecay,
+    "PiecewiseConstantDecay": PiecewiseConstantDecay,
+}
 
 
 def deserialize_schedule(spec: dict[str, Any]) -> LearningRateSchedule:
