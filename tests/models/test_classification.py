@@ -132,7 +132,7 @@ def test_sigmoid_binary_crossentropy_history_matches_keras(sigmoid_binary):
 def test_sigmoid_predict_returns_probabilities(sigmoid_binary, data):
     keras_model, model, _, _ = sigmoid_binary
     probabilities = model.predict(data["x_val"])
-    assert probabilities.shape == (N_VAL, 1) and ((0 < probabilities) & (probabilities < 1)).all()
+    assert probabilities.shape == (N_VAL, 1) and ((probabilities > 0) & (probabilities < 1)).all()
     np.testing.assert_allclose(
         probabilities, keras_model.predict(data["x_val"], verbose=0), atol=1e-5
     )
@@ -184,7 +184,7 @@ def test_bad_class_labels_name_the_sample_and_the_fix(data):
 def test_unknown_metrics_are_config_errors():
     with pytest.raises(ConfigError, match="unknown metric 'f1'"):
         metrics.get("f1")
-    with pytest.raises(ConfigError, match="threshhold=0.3.*does not support"):
+    with pytest.raises(ConfigError, match=r"threshhold=0.3.*does not support"):
         metrics.BinaryAccuracy(threshhold=0.3)
     with pytest.raises(ConfigError, match="dtype='float16'"):
         metrics.RootMeanSquaredError(dtype="float16")
