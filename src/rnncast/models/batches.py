@@ -64,7 +64,11 @@ def as_source(x: Any, name: str = "x") -> BatchSource:
 
 
 def as_targets(y: Any, n_samples: int) -> torch.Tensor:
-    """Targets as a float32 ``(n, outputs)`` tensor; 1-D ``y`` becomes one column."""
+    """Targets as a float32 ``(n, outputs)`` tensor; 1-D ``y`` becomes one column.
+
+    Integer class labels (for sparse categorical crossentropy) are kept exactly
+    as float32 values; the loss turns them back into indices.
+    """
     try:
         array = np.asarray(y, dtype=np.float32)
     except (TypeError, ValueError) as err:
@@ -77,6 +81,33 @@ def as_targets(y: Any, n_samples: int) -> torch.Tensor:
             "one to one (cut both with the same Windowizer call)."
         )
     return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def check_class_labels(targets: torch.Tensor, n_classes: int, name: str = "y") -> None:
+    """Check ``(n, 1)`` targets are integer class indices in ``[0, n_classes)``.
+
+    Sparse categorical crossentropy takes one label per sample, so ``y`` of
+    shape ``(n,)`` or ``(n, 1)`` meets a model output of ``(n, n_classes)``.
+
+    Raises:
+        ShapeError: when ``y`` has more than one column.
+        DataError: when a label is not an integer in range, naming the first such sample.
+    """
+    if targets.shape[1:] != (1,):
+        raise ShapeError(
+            f"sparse categorical crossentropy takes one integer class per sample, (n,) or "
+            f"(n, 1), but {name} has shape {tuple(targets.shape)}; for one-hot targets "
+            "use loss='categorical_crossentropy'."
+        )
+    labels = targets[:, 0]  # (n,)
+    bad = (labels != labels.round()) | (labels < 0) | (labels >= n_classes) | ~labels.isfinite()
+    if bad.any():
+        first = int(bad.nonzero()[0])
+        raise DataError(
+            f"{name}[{first}] = {float(labels[first])!r} is not a class index in "
+            f"0..{n_classes - 1}; the model's last layer has {n_classes} outputs "
+            f"(make it Dense(number of classes)) and labels must be integers."
+        )
 
 
 def _strided_tensor(array: np.ndarray) -> torch.Tensor:

@@ -16,7 +16,13 @@ from rnncast._internal import output
 from rnncast._internal.checks import positive_int
 from rnncast.callbacks import Callback, CallbackList, History
 from rnncast.exceptions import ConfigError, FitError, ShapeError
-from rnncast.models.batches import BatchSource, as_source, as_targets, check_finite
+from rnncast.models.batches import (
+    BatchSource,
+    as_source,
+    as_targets,
+    check_class_labels,
+    check_finite,
+)
 from rnncast.models.loop import evaluate as _evaluate
 from rnncast.models.loop import train
 from rnncast.models.progress import resolve_verbose
@@ -37,15 +43,19 @@ class Trainer:
         self,
         optimizer: str | optimizers.Optimizer = "rmsprop",
         loss: str | Callable[..., torch.Tensor] | None = None,
-        metrics: list[str] | None = None,
+        metrics: list[str | metrics_module.Metric] | None = None,
     ) -> None:
         """Choose the optimizer, the loss and the metrics to report (Keras's ``compile``).
 
         Args:
             optimizer: A name (``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``)
                 or an instance such as ``Adam(learning_rate=1e-3)``.
-            loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``callable(y_true, y_pred)``.
-            metrics: Names among ``mae``, ``mse``, ``rmse``, ``mape``.
+            loss: A name (``"mse"``, ``"mae"``, ``"huber"``, ``"binary_crossentropy"``,
+                ``"categorical_crossentropy"``, ``"sparse_categorical_crossentropy"``),
+                a loss object (``Huber(delta=2.0)``, ``BinaryCrossentropy(from_logits=True)``)
+                or ``callable(y_true, y_pred)``.
+            metrics: Names (``"mae"``, ``"rmse"``, ``"accuracy"``, ...) or metric
+                objects (``RootMeanSquaredError()``, ``BinaryAccuracy()``, ...).
 
         Example:
             >>> from rnncast import Sequential
@@ -58,11 +68,13 @@ class Trainer:
             raise ConfigError("compile needs a loss, e.g. loss='mse'.")
         self.optimizer = optimizers.get(optimizer)
         self.loss_fn = losses.get(loss)
-        self.compiled_metrics = [metrics_module.get(name) for name in metrics or []]
+        if isinstance(metrics, str | metrics_module.Metric):
+            metrics = [metrics]
+        self.compiled_metrics = [metrics_module.get(metric) for metric in metrics or []]
         self.compile_config = {
             "optimizer": optimizers.serialize(self.optimizer),
-            "loss": losses.name_of(loss),
-            "metrics": list(metrics or []),
+            "loss": losses.serialize(loss),
+            "metrics": [metrics_module.serialize(metric) for metric in metrics or []],
         }
 
     @property
@@ -206,7 +218,9 @@ class Trainer:
         self._check_input((len(data), *data.sample_shape))
         targets = as_targets(y, len(data))
         expected = tuple(self.output_shape[1:])
-        if tuple(targets.shape[1:]) != expected:
+        if losses.takes_class_indices(self.loss_fn):
+            check_class_labels(targets, expected[-1], y_name)
+        elif tuple(targets.shape[1:]) != expected:
             raise ShapeError(
                 f"the model outputs {self.output_shape} but {y_name} has shape "
                 f"{tuple(targets.shape)}; make the last layer "
