@@ -233,6 +233,8 @@ def test_input_sets_the_input_shape_like_keras():
     assert model.built and model.input_shape == keras_model.input_shape == (None, 60, 1)
     assert model.count_params() == keras_model.count_params() == 10_451
     assert R.Input(batch_shape=(None, 60, 1)).input_shape == (60, 1)
+    sized = R.Input(shape=(60, 1), batch_size=32)
+    assert R.InputLayer.from_config(sized.get_config()).batch_size == 32
     assert R.InputLayer(shape=(5, 2)).get_config() == {
         "batch_shape": [None, 5, 2],
         "name": None,

@@ -208,7 +208,8 @@ class InputLayer(Layer):
         if batch_shape is not None:
             if shape is not None:
                 raise ConfigError("give InputLayer shape=... or batch_shape=..., not both.")
-            shape = tuple(batch_shape)[1:]
+            first, *rest = tuple(batch_shape)
+            batch_size, shape = (first if batch_size is None else batch_size), tuple(rest)
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ConfigError(
