@@ -15,11 +15,21 @@ from typing import Any
 
 from rnncast.exceptions import ConfigError
 from rnncast.layers.base import Layer
-from rnncast.layers.convolutional import Conv1D, MaxPooling1D
-from rnncast.layers.core import Dense, Dropout, Flatten
-from rnncast.layers.normalization import BatchNormalization
-from rnncast.layers.recurrent import GRU, LSTM
-from rnncast.layers.wrappers import Bidirectional
+from rnncast.layers.convolutional import Conv1D, GlobalAveragePooling1D, MaxPooling1D
+from rnncast.layers.core import (
+    Activation,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    InputLayer,
+    Lambda,
+    RepeatVector,
+    Reshape,
+)
+from rnncast.layers.normalization import BatchNormalization, LayerNormalization
+from rnncast.layers.recurrent import GRU, LSTM, SimpleRNN
+from rnncast.layers.wrappers import Bidirectional, TimeDistributed
 
 LAYERS: dict[str, type[Layer]] = {
     cls.__name__: cls
@@ -33,6 +43,15 @@ LAYERS: dict[str, type[Layer]] = {
         Bidirectional,
         Conv1D,
         MaxPooling1D,
+        SimpleRNN,
+        InputLayer,
+        Activation,
+        Reshape,
+        RepeatVector,
+        GlobalAveragePooling1D,
+        LayerNormalization,
+        TimeDistributed,
+        Lambda,
     )
 }
 
@@ -60,14 +79,24 @@ def deserialize(spec: dict[str, Any]) -> Layer:
 __all__ = [
     "GRU",
     "LSTM",
+    "Activation",
     "BatchNormalization",
     "Bidirectional",
     "Conv1D",
     "Dense",
     "Dropout",
     "Flatten",
+    "GlobalAveragePooling1D",
+    "Input",
+    "InputLayer",
+    "Lambda",
     "Layer",
+    "LayerNormalization",
     "MaxPooling1D",
+    "RepeatVector",
+    "Reshape",
+    "SimpleRNN",
+    "TimeDistributed",
     "deserialize",
     "serialize",
 ]

@@ -149,3 +149,64 @@ def assign(target: torch.Tensor, value: np.ndarray | torch.Tensor) -> None:
     """Copy ``value`` into the parameter or buffer ``target`` without tracking gradients."""
     with torch.no_grad():
         target.copy_(torch.as_tensor(np.asarray(value), dtype=target.dtype))
+
+
+# Keras arguments rnncast does not implement, with the value that means "off" (accepted
+# silently, as a tutorial may spell out a default) and what to do instead.
+_UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
+    "kernel_regularizer": ((None,), "use AdamW(weight_decay=...) for weight decay"),
+    "recurrent_regularizer": ((None,), "use AdamW(weight_decay=...) for weight decay"),
+    "bias_regularizer": ((None,), "use AdamW(weight_decay=...) for weight decay"),
+    "beta_regularizer": ((None,), "use AdamW(weight_decay=...) for weight decay"),
+    "gamma_regularizer": ((None,), "use AdamW(weight_decay=...) for weight decay"),
+    "activity_regularizer": ((None,), "remove it; rnncast adds no activity penalty"),
+    "kernel_constraint": ((None,), "remove it; rnncast layers have no weight constraints"),
+    "recurrent_constraint": ((None,), "remove it; rnncast layers have no weight constraints"),
+    "bias_constraint": ((None,), "remove it; rnncast layers have no weight constraints"),
+    "beta_constraint": ((None,), "remove it; rnncast layers have no weight constraints"),
+    "gamma_constraint": ((None,), "remove it; rnncast layers have no weight constraints"),
+    "return_state": ((False,), "remove it; a Sequential layer passes on its outputs only"),
+    "stateful": ((False,), "remove it; give the model longer windows instead of state"),
+    "unroll": ((False,), "remove it; rnncast picks fused kernels or a loop itself"),
+    "seed": ((None,), "call rnncast.set_random_seed(...) once instead"),
+    "dtype": ((None, "float32"), "remove it; rnncast layers compute in float32"),
+    "trainable": ((True,), "remove it; freeze weights with requires_grad_(False) on the layer"),
+    "autocast": ((True,), "remove it; rnncast computes in float32"),
+    "mask": ((None,), "remove it; rnncast layers do not propagate masks"),
+    "sparse": ((None, False), "remove it; rnncast inputs are dense arrays"),
+    "ragged": ((None, False), "remove it; rnncast inputs are dense arrays"),
+    "optional": ((False,), "remove it; every rnncast input is required"),
+}
+
+
+def reject_unsupported(kind: str, arguments: dict[str, Any]) -> None:
+    """Raise ``ConfigError`` for the first Keras argument rnncast does not support.
+
+    Arguments set to Keras's "off" value (``kernel_regularizer=None``,
+    ``stateful=False``, ``dtype="float32"``, ...) are accepted silently, so a
+    tutorial that spells out defaults still runs.
+
+    Args:
+        kind: The layer class name, for the message.
+        arguments: The extra keyword arguments the layer was given.
+
+    Raises:
+        ConfigError: naming the argument and what to do instead.
+
+    Example:
+        >>> reject_unsupported("Dense", {"kernel_regularizer": None})
+        >>> reject_unsupported("Dense", {"kernel_regularizer": "l2"})
+        Traceback (most recent call last):
+        ...
+        rnncast.exceptions.ConfigError: Dense(kernel_regularizer='l2') is not supported by rnncast; use AdamW(weight_decay=...) for weight decay.
+    """  # noqa: E501
+    for name, value in arguments.items():
+        off, advice = _UNSUPPORTED.get(name, ((), ""))
+        if any(value is v or (type(value) is type(v) and value == v) for v in off):
+            continue
+        if not advice:
+            raise ConfigError(
+                f"{kind} got an unknown argument {name}={value!r}; check the spelling "
+                f"against Keras 3's keras.layers.{kind}."
+            )
+        raise ConfigError(f"{kind}({name}={value!r}) is not supported by rnncast; {advice}.")

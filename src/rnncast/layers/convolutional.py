@@ -1,4 +1,4 @@
-"""Conv1D and MaxPooling1D on channels-last input ``(batch, timesteps, features)``."""
+"""Conv1D, MaxPooling1D and GlobalAveragePooling1D on channels-last (batch, time, features)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from torch import nn
 from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError, ShapeError
 from rnncast.layers import activations, initializers
-from rnncast.layers.base import Layer, Shape, assign, to_numpy
+from rnncast.layers.base import Layer, Shape, assign, reject_unsupported, to_numpy
 
 PADDINGS = ("valid", "same", "causal")
 
@@ -217,6 +217,64 @@ class MaxPooling1D(Layer):
             "pool_size": self.pool_size,
             "strides": self.strides,
             "padding": self.padding,
+            **super().get_config(),
+        }
+
+
+class GlobalAveragePooling1D(Layer):
+    """Average over timesteps: ``(batch, timesteps, features)`` -> ``(batch, features)``.
+
+    Keras's ``keras.layers.GlobalAveragePooling1D`` on channels-last input
+    (rnncast has no masks, so every timestep counts).
+
+    Args:
+        data_format: ``"channels_last"`` (or ``None``, Keras's default, which
+            means the same); ``"channels_first"`` is not supported.
+        keepdims: Keep the time axis with size 1: ``(batch, 1, features)``.
+        name: Layer name (default ``global_average_pooling1d``, ...).
+
+    Raises:
+        ConfigError: for ``data_format="channels_first"``.
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import Conv1D, GlobalAveragePooling1D
+        >>> Sequential([Conv1D(16, 3, input_shape=(60, 1)),
+        ...             GlobalAveragePooling1D()]).output_shape
+        (None, 16)
+    """
+
+    input_rank = 2
+
+    def __init__(
+        self,
+        data_format: str | None = None,
+        keepdims: bool = False,
+        name: str | None = None,
+        input_shape: Shape | None = None,
+        **kwargs: Any,
+    ) -> None:
+        reject_unsupported("GlobalAveragePooling1D", kwargs)
+        super().__init__(name=name, input_shape=input_shape)
+        if data_format not in (None, "channels_last"):
+            raise ConfigError(
+                f"GlobalAveragePooling1D(data_format={data_format!r}) is not supported: "
+                "rnncast inputs are channels-last (batch, timesteps, features); "
+                "use data_format='channels_last'."
+            )
+        self.data_format = "channels_last"
+        self.keepdims = bool(keepdims)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (1, input_shape[1]) if self.keepdims else (input_shape[1],)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, features)
+        return x.mean(dim=1, keepdim=self.keepdims)  # (batch, [1,] features)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "data_format": self.data_format,
+            "keepdims": self.keepdims,
             **super().get_config(),
         }
 

@@ -1,8 +1,9 @@
-"""Dense, Dropout and Flatten with Keras semantics."""
+"""Core layers with Keras semantics: Input, Dense, Activation, Dropout, Flatten, Reshape, ..."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -11,9 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnncast._internal.checks import positive_int
-from rnncast.exceptions import ConfigError, ShapeError
+from rnncast.exceptions import ArtifactError, ConfigError, ShapeError
 from rnncast.layers import activations, initializers
-from rnncast.layers.base import Layer, Shape, assign, to_numpy
+from rnncast.layers.base import Layer, Shape, _as_shape, assign, reject_unsupported, to_numpy
 
 
 class Dense(Layer):
@@ -158,3 +159,325 @@ class Flatten(Layer):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], -1)
+
+
+class InputLayer(Layer):
+    """The model's input: fixes the shape of the samples (without the batch axis).
+
+    ``Input(shape=(60, 1))`` as the first element of a ``Sequential`` sets the
+    input shape, as in Keras 3. The layer has no weights and passes its input
+    through unchanged.
+
+    Args:
+        shape: Shape of one sample, e.g. ``(60, 1)``; ``None`` for a length
+            that may vary.
+        batch_size: Accepted for Keras compatibility; any batch size runs.
+        batch_shape: The shape with its batch axis, e.g. ``(None, 60, 1)``;
+            an alternative to ``shape``.
+        name: Layer name (default ``input_layer``).
+
+    Raises:
+        ConfigError: without a shape, or for a Keras argument rnncast does
+            not support (``sparse=True``, ``tensor=...``, ...).
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import Input, LSTM, Dense
+        >>> model = Sequential([Input(shape=(60, 1)), LSTM(50), Dense(1)])
+        >>> model.input_shape, model.count_params()
+        ((None, 60, 1), 10451)
+    """
+
+    def __init__(
+        self,
+        shape: Shape | None = None,
+        batch_size: int | None = None,
+        batch_shape: Shape | None = None,
+        name: str | None = None,
+        input_shape: Shape | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for tensor_argument in ("input_tensor", "tensor"):
+            if kwargs.get(tensor_argument) is not None:
+                raise ConfigError(
+                    f"{type(self).__name__}({tensor_argument}=...) is not supported by "
+                    "rnncast; give shape=(timesteps, features) instead."
+                )
+            kwargs.pop(tensor_argument, None)
+        reject_unsupported(type(self).__name__, kwargs)
+        if batch_shape is not None:
+            if shape is not None:
+                raise ConfigError("give InputLayer shape=... or batch_shape=..., not both.")
+            first, *rest = tuple(batch_shape)
+            batch_size, shape = (first if batch_size is None else batch_size), tuple(rest)
+        shape = shape if shape is not None else input_shape
+        if shape is None:
+            raise ConfigError(
+                "Input needs the shape of one sample without the batch axis, "
+                "e.g. Input(shape=(60, 1)) for 60 timesteps of 1 feature."
+            )
+        super().__init__(name=name, input_shape=_as_shape(shape))
+        self.batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
+
+    def check_input_shape(self, input_shape: Shape) -> None:
+        expected = self.input_shape or ()
+        if len(input_shape) != len(expected) or any(
+            e is not None and e != d for e, d in zip(expected, input_shape, strict=True)
+        ):
+            raise ShapeError(
+                f"Input(shape={expected}) receives {input_shape}; an Input layer "
+                "belongs first in the model"
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def get_config(self) -> dict[str, Any]:
+        shape = list(self.input_shape or ())
+        return {"batch_shape": [self.batch_size, *shape], "name": self.name}
+
+
+def Input(
+    shape: Shape | None = None,
+    batch_size: int | None = None,
+    name: str | None = None,
+    batch_shape: Shape | None = None,
+    **kwargs: Any,
+) -> InputLayer:
+    """Keras's ``keras.Input``: the input of a model, here an :class:`InputLayer`.
+
+    In Keras, ``Input`` returns a symbolic tensor; in rnncast it returns the
+    :class:`InputLayer`, which a ``Sequential`` accepts as its first element
+    with the same effect: the model is built for inputs of ``shape``.
+
+    Args:
+        shape: Shape of one sample without the batch axis, e.g. ``(60, 1)``.
+        batch_size: Accepted for Keras compatibility.
+        name: Layer name (default ``input_layer``).
+        batch_shape: The shape with its batch axis, instead of ``shape``.
+        **kwargs: Other Keras arguments; unsupported ones raise ``ConfigError``.
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import Input, Dense
+        >>> Sequential([Input((8,)), Dense(2)]).output_shape
+        (None, 2)
+    """
+    return InputLayer(
+        shape=shape, batch_size=batch_size, batch_shape=batch_shape, name=name, **kwargs
+    )
+
+
+class Activation(Layer):
+    """Apply an activation function to the input, Keras's ``keras.layers.Activation``.
+
+    Args:
+        activation: Name of the activation, e.g. ``"relu"`` or ``"tanh"``.
+        name: Layer name (default ``activation``, ...).
+
+    Example:
+        >>> import torch
+        >>> from rnncast.layers import Activation
+        >>> Activation("relu")(torch.tensor([[-1.0, 2.0]])).tolist()
+        [[0.0, 2.0]]
+    """
+
+    def __init__(
+        self,
+        activation: str,
+        name: str | None = None,
+        input_shape: Shape | None = None,
+        **kwargs: Any,
+    ) -> None:
+        reject_unsupported("Activation", kwargs)
+        super().__init__(name=name, input_shape=input_shape)
+        if activation is None:
+            raise ConfigError('Activation needs a name, e.g. Activation("relu").')
+        self.activation = activations.check(activation)
+        self._activation = activations.get(activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # any shape
+        return self._activation(x)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"activation": self.activation, **super().get_config()}
+
+
+class Reshape(Layer):
+    """Reshape each sample to ``target_shape`` (batch axis untouched), Keras's ``Reshape``.
+
+    One entry of ``target_shape`` may be ``-1``: it is inferred from the
+    others, as in Keras 3.
+
+    Args:
+        target_shape: The new shape without the batch axis, e.g. ``(60, 1)``.
+        name: Layer name (default ``reshape``, ...).
+
+    Raises:
+        ConfigError: for more than one ``-1`` or a non-positive size.
+        ShapeError: when the input's size does not fit ``target_shape``.
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import Reshape
+        >>> Sequential([Reshape((-1, 1), input_shape=(60,))]).output_shape
+        (None, 60, 1)
+    """
+
+    def __init__(
+        self,
+        target_shape: tuple[int, ...],
+        name: str | None = None,
+        input_shape: Shape | None = None,
+        **kwargs: Any,
+    ) -> None:
+        reject_unsupported("Reshape", kwargs)
+        super().__init__(name=name, input_shape=input_shape)
+        if isinstance(target_shape, int):
+            target_shape = (target_shape,)
+        try:
+            target = tuple(int(d) for d in target_shape)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(
+                f"target_shape={target_shape!r} must be a tuple of sizes such as (60, 1)."
+            ) from err
+        if target.count(-1) > 1 or any(d < 1 and d != -1 for d in target):
+            raise ConfigError(
+                f"target_shape={target_shape!r} needs positive sizes and at most one -1."
+            )
+        self.target_shape = target
+
+    def check_input_shape(self, input_shape: Shape) -> None:
+        self.compute_output_shape(input_shape)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if -1 not in self.target_shape:
+            if None not in input_shape and math.prod(input_shape) != math.prod(self.target_shape):
+                raise ShapeError(
+                    f"cannot reshape {input_shape} ({math.prod(input_shape)} values) "
+                    f"to {self.target_shape}"
+                )
+            return self.target_shape
+        if None in input_shape:
+            return tuple(None if d == -1 else d for d in self.target_shape)
+        known = -math.prod(self.target_shape)
+        if math.prod(input_shape) % known:
+            raise ShapeError(f"cannot reshape {input_shape} to {self.target_shape}")
+        return tuple(math.prod(input_shape) // known if d == -1 else d for d in self.target_shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, ...)
+        return x.reshape(x.shape[0], *self.target_shape)  # (batch, *target_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"target_shape": list(self.target_shape), **super().get_config()}
+
+
+class RepeatVector(Layer):
+    """Repeat a vector ``n`` times: ``(batch, features)`` -> ``(batch, n, features)``.
+
+    The usual bridge of an encoder-decoder forecaster: the encoder's last
+    state is repeated once per forecast step for a decoder LSTM.
+
+    Args:
+        n: Number of repetitions.
+        name: Layer name (default ``repeat_vector``, ...).
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, RepeatVector
+        >>> Sequential([LSTM(8, input_shape=(60, 1)), RepeatVector(5)]).output_shape
+        (None, 5, 8)
+    """
+
+    input_rank = 1
+
+    def __init__(
+        self, n: int, name: str | None = None, input_shape: Shape | None = None, **kwargs: Any
+    ) -> None:
+        reject_unsupported("RepeatVector", kwargs)
+        super().__init__(name=name, input_shape=input_shape)
+        self.n = positive_int(n, "n")
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (self.n, input_shape[0])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, features)
+        return x.unsqueeze(1).repeat(1, self.n, 1)  # (batch, n, features)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n": self.n, **super().get_config()}
+
+
+class Lambda(Layer):
+    """Wrap a Python function of a tensor as a layer, Keras's ``keras.layers.Lambda``.
+
+    The function receives and returns a ``torch.Tensor`` with the batch axis
+    first. A Python function cannot be written to rnncast's JSON artifact, so
+    ``model.save(...)`` of a model with a ``Lambda`` raises ``ArtifactError``
+    (as does ``Forecaster``, which copies its model through the same JSON
+    config). Save the weights with ``model.save_weights(...)`` and rebuild
+    the model in code, or use a built-in layer (``Activation``, ``Reshape``,
+    ...) where one fits.
+
+    Args:
+        function: The function, ``function(x, **arguments)``.
+        output_shape: Output shape without the batch axis (a tuple, or a
+            function of the input shape); inferred by a trial call if omitted.
+        arguments: Extra keyword arguments for ``function``.
+        name: Layer name (default ``lambda``, ...).
+
+    Raises:
+        ConfigError: when ``function`` is not callable.
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import Lambda
+        >>> model = Sequential([Lambda(lambda x: x[:, -1, :], input_shape=(60, 3))])
+        >>> model.output_shape
+        (None, 3)
+    """
+
+    def __init__(
+        self,
+        function: Callable[..., torch.Tensor],
+        output_shape: Shape | Callable[[Shape], Shape] | None = None,
+        arguments: dict[str, Any] | None = None,
+        name: str | None = None,
+        input_shape: Shape | None = None,
+        **kwargs: Any,
+    ) -> None:
+        reject_unsupported("Lambda", kwargs)
+        super().__init__(name=name, input_shape=input_shape)
+        if not callable(function):
+            raise ConfigError(f"Lambda needs a function, got {type(function).__name__}.")
+        self.function = function
+        self.output_shape = output_shape
+        self.arguments = dict(arguments or {})
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if callable(self.output_shape):
+            return _as_shape(self.output_shape(input_shape))
+        if self.output_shape is not None:
+            return _as_shape(self.output_shape)
+        trial = torch.zeros(2, *(1 if d is None else d for d in input_shape))
+        with torch.no_grad():
+            return tuple(self.function(trial, **self.arguments).shape[1:])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.function(x, **self.arguments)
+
+    def get_config(self) -> dict[str, Any]:
+        """Raise ``ArtifactError``: a Python function has no JSON form."""
+        raise ArtifactError(
+            f"layer {self.name!r} is a Lambda, whose Python function cannot be saved to "
+            "rnncast's JSON artifact; save the weights with model.save_weights(path) and "
+            "rebuild the model in code, or replace the Lambda with a built-in layer."
+        )
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Lambda:
+        """Raise ``ArtifactError``: a saved config never holds a Lambda's function."""
+        raise ArtifactError(
+            "a Lambda layer cannot be rebuilt from a config (its Python function is not "
+            "saved); rebuild the model in code and load its weights with load_weights."
+        )

@@ -1,4 +1,4 @@
-"""BatchNormalization with Keras's semantics (momentum 0.99, epsilon 1e-3, biased variance)."""
+"""BatchNormalization and LayerNormalization with Keras's semantics (epsilon 1e-3, ...)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from rnncast.exceptions import ConfigError, ShapeError
-from rnncast.layers.base import Layer, Shape, assign, to_numpy
+from rnncast.layers import initializers
+from rnncast.layers.base import Layer, Shape, assign, reject_unsupported, to_numpy
 
 
 class BatchNormalization(Layer):
@@ -109,6 +110,114 @@ class BatchNormalization(Layer):
     def set_keras_weights(self, weights: list[np.ndarray]) -> None:
         targets = [p for p in (self.gamma, self.beta) if p is not None]
         targets += [self.moving_mean, self.moving_variance]
+        self._expect_weights(weights, [tuple(t.shape) for t in targets])
+        for target, value in zip(targets, weights, strict=True):
+            assign(target, value)
+
+
+class LayerNormalization(Layer):
+    """Normalise each sample over its features, Keras's ``keras.layers.LayerNormalization``.
+
+    ``gamma * (x - mean) / sqrt(variance + epsilon) + beta`` with the mean
+    and the biased variance of the last axis of each sample (and timestep),
+    so it acts the same in training and inference. Keras's defaults differ
+    from ``torch.nn.LayerNorm``: ``epsilon=1e-3`` (torch: 1e-5). Weights are
+    ``[gamma, beta]`` as in Keras: ``2 * features`` parameters.
+
+    Args:
+        axis: The normalised axis; only ``-1`` (the last axis) is supported.
+        epsilon: Added to the variance before the square root.
+        center: Learn an offset ``beta``.
+        scale: Learn a scale ``gamma``.
+        beta_initializer: Keras initializer name of ``beta`` (``"zeros"``).
+        gamma_initializer: Keras initializer name of ``gamma`` (``"ones"``).
+        name: Layer name (default ``layer_normalization``, ...).
+
+    Raises:
+        ConfigError: for another axis, ``epsilon <= 0``, ``rms_scaling=True``
+            or an unsupported Keras argument (regularizers, constraints).
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, LayerNormalization
+        >>> model = Sequential([LSTM(50, return_sequences=True, input_shape=(60, 1)),
+        ...                     LayerNormalization()])
+        >>> model.count_params()
+        10500
+    """
+
+    def __init__(
+        self,
+        axis: int = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: str = "zeros",
+        gamma_initializer: str = "ones",
+        name: str | None = None,
+        input_shape: Shape | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs.pop("rms_scaling", False):
+            raise ConfigError(
+                "LayerNormalization(rms_scaling=True) is not supported (Keras deprecates "
+                "it); remove it to normalise by mean and variance."
+            )
+        reject_unsupported("LayerNormalization", kwargs)
+        super().__init__(name=name, input_shape=input_shape)
+        if axis not in (-1, [-1], (-1,)):
+            raise ConfigError(
+                f"LayerNormalization(axis={axis}) is not supported: rnncast normalises "
+                "the features, the last axis (axis=-1)."
+            )
+        if not float(epsilon) > 0:
+            raise ConfigError(f"LayerNormalization needs epsilon > 0, got {epsilon}.")
+        self.axis, self.epsilon = -1, float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.check(beta_initializer)
+        self.gamma_initializer = initializers.check(gamma_initializer)
+
+    def check_input_shape(self, input_shape: Shape) -> None:
+        if len(input_shape) < 1 or input_shape[-1] is None:
+            raise ShapeError(f"needs a known last axis (features) but gets {input_shape}")
+
+    def build(self, input_shape: Shape, generator: torch.Generator | None = None) -> None:
+        features = int(input_shape[-1])
+        self.gamma = (
+            nn.Parameter(initializers.initialize(self.gamma_initializer, (features,), generator))
+            if self.scale
+            else None
+        )
+        self.beta = (
+            nn.Parameter(initializers.initialize(self.beta_initializer, (features,), generator))
+            if self.center
+            else None
+        )
+        super().build(input_shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, ..., features)
+        variance, mean = torch.var_mean(x, dim=-1, unbiased=False, keepdim=True)  # (batch, ..., 1)
+        y = (x - mean) * torch.rsqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            y = y * self.gamma
+        return y + self.beta if self.beta is not None else y  # (batch, ..., features)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": self.beta_initializer,
+            "gamma_initializer": self.gamma_initializer,
+            **super().get_config(),
+        }
+
+    def keras_weights(self) -> list[np.ndarray]:
+        return [to_numpy(p) for p in (self.gamma, self.beta) if p is not None]
+
+    def set_keras_weights(self, weights: list[np.ndarray]) -> None:
+        targets = [p for p in (self.gamma, self.beta) if p is not None]
         self._expect_weights(weights, [tuple(t.shape) for t in targets])
         for target, value in zip(targets, weights, strict=True):
             assign(target, value)

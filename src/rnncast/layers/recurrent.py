@@ -1,8 +1,8 @@
-"""LSTM and GRU with Keras's arguments, defaults and parameter counts, on torch's fused kernels.
+"""SimpleRNN, LSTM and GRU with Keras's arguments, defaults and parameter counts, fused in torch.
 
-Weights live in a ``torch.nn.LSTM`` / ``torch.nn.GRU`` module so the default
+Weights live in a ``torch.nn.RNN`` / ``LSTM`` / ``GRU`` module so the default
 configuration runs on PyTorch's fused CPU kernels (no Python loop over
-timesteps). Keras has one bias vector per LSTM gate set where torch has two
+timesteps). Keras has one bias vector per SimpleRNN or LSTM gate set where torch has two
 (``bias_ih`` and ``bias_hh``): the second is re-registered as a constant zero
 buffer, which keeps the fused kernel, is never trained, and makes parameter
 counts equal Keras's. Non-default activations and ``recurrent_dropout > 0``
@@ -20,7 +20,7 @@ from torch import nn
 from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError
 from rnncast.layers import activations, initializers
-from rnncast.layers.base import Layer, Shape, assign, to_numpy
+from rnncast.layers.base import Layer, Shape, assign, reject_unsupported, to_numpy
 
 
 class Recurrent(Layer):
@@ -320,6 +320,104 @@ class GRU(Recurrent):
             else:
                 n = self._act(x_n[:, t] + nn.functional.linear(r * h_in, w_n))
             h = z * h + (1 - z) * n
+            outputs.append(h)
+        return torch.stack(outputs, dim=1)  # (batch, timesteps, units)
+
+
+class SimpleRNN(Recurrent):
+    """Fully connected recurrent layer, Keras's ``keras.layers.SimpleRNN``.
+
+    ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``
+    with Keras's weights ``[kernel (features, units), recurrent_kernel
+    (units, units), bias (units,)]`` and defaults (tanh, ``glorot_uniform``,
+    ``orthogonal``, zero bias), so ``SimpleRNN(50)`` on one feature has 2,600
+    parameters as in Keras. With ``tanh`` and no recurrent dropout it runs on
+    ``torch.nn.RNN``'s fused kernel; otherwise on an exact loop.
+
+    Args:
+        units: Size of the hidden state.
+        activation: Activation of the state (default ``"tanh"``).
+        use_bias: Use a bias vector.
+        kernel_initializer: Initializer of the input kernel.
+        recurrent_initializer: Initializer of the recurrent kernel.
+        bias_initializer: Initializer of the bias.
+        dropout: Fraction of input features dropped while training (one mask
+            per sample for every timestep).
+        recurrent_dropout: Fraction of the recurrent state dropped while training.
+        return_sequences: Return ``(batch, timesteps, units)`` instead of the
+            last output ``(batch, units)``.
+        go_backwards: Process the sequence backwards.
+        input_shape: ``(timesteps, features)`` for a first layer.
+        name: Layer name (default ``simple_rnn``, ...).
+
+    Raises:
+        ConfigError: for a bad value or an unsupported Keras argument
+            (``return_state``, ``stateful``, regularizers, ...).
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import SimpleRNN, Dense
+        >>> model = Sequential([SimpleRNN(50, return_sequences=True, input_shape=(60, 1)),
+        ...                     SimpleRNN(50), Dense(1)])
+        >>> model.output_shape, model.count_params()
+        ((None, 1), 7701)
+    """
+
+    gates = 1
+    module_class = nn.RNN
+
+    def __init__(
+        self,
+        units: int,
+        activation: str = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        recurrent_initializer: str = "orthogonal",
+        bias_initializer: str = "zeros",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        go_backwards: bool = False,
+        input_shape: Shape | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        reject_unsupported("SimpleRNN", kwargs)
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            return_sequences=return_sequences,
+            go_backwards=go_backwards,
+            input_shape=input_shape,
+            name=name,
+        )
+
+    @property
+    def fused(self) -> bool:
+        return self.activation == "tanh" and self.recurrent_dropout == 0
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["recurrent_activation"]
+        return config
+
+    def _loop(self, x: torch.Tensor) -> torch.Tensor:
+        batch, steps, _ = x.shape
+        inputs = nn.functional.linear(
+            x, self.rnn.weight_ih_l0, self.rnn.bias_ih_l0 if self.use_bias else None
+        )  # (batch, timesteps, units)
+        h = x.new_zeros(batch, self.units)
+        mask = self._recurrent_mask(h)
+        outputs = []
+        for t in range(steps):
+            recurrent = (h if mask is None else h * mask) @ self.rnn.weight_hh_l0.T
+            h = self._act(inputs[:, t] + recurrent)  # (batch, units)
             outputs.append(h)
         return torch.stack(outputs, dim=1)  # (batch, timesteps, units)
 

@@ -1,4 +1,4 @@
-"""Bidirectional: run a recurrent layer forwards and backwards and merge the results."""
+"""Wrappers: Bidirectional (a recurrent layer both ways) and TimeDistributed (per timestep)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnncast.exceptions import ConfigError
-from rnncast.layers.base import Layer, Shape
+from rnncast.exceptions import ConfigError, ShapeError
+from rnncast.layers.base import Layer, Shape, reject_unsupported
 from rnncast.layers.recurrent import Recurrent
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -51,8 +51,8 @@ class Bidirectional(Layer):
         if not isinstance(layer, Recurrent):
             kind = type(layer).__name__
             raise ConfigError(
-                f"Bidirectional wraps a recurrent layer (LSTM or GRU), got {kind}; "
-                f"use {kind} directly or wrap an LSTM/GRU."
+                f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN), got "
+                f"{kind}; use {kind} directly or wrap a recurrent layer."
             )
         if merge_mode not in MERGE_MODES:
             raise ConfigError(
@@ -115,3 +115,83 @@ class Bidirectional(Layer):
         half = len(weights) // 2
         self.forward_layer.set_keras_weights(weights[:half])
         self.backward_layer.set_keras_weights(weights[half:])
+
+
+class TimeDistributed(Layer):
+    """Apply a layer to every timestep, Keras's ``keras.layers.TimeDistributed``.
+
+    The wrapped layer sees ``(batch, ...)`` slices of a ``(batch, timesteps,
+    ...)`` input, with one set of weights for all timesteps; the output is
+    ``(batch, timesteps, *layer_output)``. Weights are the wrapped layer's
+    (``TimeDistributed(Dense(1))`` on 50 features has 51 parameters).
+
+    Args:
+        layer: The layer applied at each timestep (e.g. a :class:`Dense`).
+        input_shape: ``(timesteps, ...)`` for a first layer.
+        name: Layer name (default ``time_distributed``, ...).
+
+    Raises:
+        ConfigError: when ``layer`` is not an rnncast layer.
+
+    Example:
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, Dense, TimeDistributed
+        >>> model = Sequential([LSTM(50, return_sequences=True, input_shape=(60, 1)),
+        ...                     TimeDistributed(Dense(1))])
+        >>> model.output_shape, model.count_params()
+        ((None, 60, 1), 10451)
+    """
+
+    def __init__(
+        self,
+        layer: Layer,
+        input_shape: Shape | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        reject_unsupported("TimeDistributed", kwargs)
+        if not isinstance(layer, Layer):
+            raise ConfigError(
+                f"TimeDistributed wraps an rnncast layer (e.g. Dense(1)), got "
+                f"{type(layer).__name__}."
+            )
+        super().__init__(name=name, input_shape=input_shape or layer.input_shape)
+        self.layer = layer
+
+    def check_input_shape(self, input_shape: Shape) -> None:
+        if len(input_shape) < 2:
+            raise ShapeError(
+                f"needs input with a time axis (batch, timesteps, ...) but gets {input_shape}"
+            )
+        self.layer.check_input_shape(input_shape[1:])
+
+    def build(self, input_shape: Shape, generator: torch.Generator | None = None) -> None:
+        self.layer.build(input_shape[1:], generator)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], *self.layer.compute_output_shape(input_shape[1:]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, ...)
+        batch, steps = x.shape[:2]
+        y = self.layer(x.reshape(batch * steps, *x.shape[2:]))  # (batch * timesteps, ...)
+        return y.reshape(batch, steps, *y.shape[1:])  # (batch, timesteps, ...)
+
+    def get_config(self) -> dict[str, Any]:
+        inner = self.layer
+        return {
+            "layer": {"class_name": inner.kind, "config": inner.get_config()},
+            **super().get_config(),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TimeDistributed:
+        from rnncast.layers import deserialize
+
+        return cls(**{**config, "layer": deserialize(config["layer"])})
+
+    def keras_weights(self) -> list[np.ndarray]:
+        return self.layer.keras_weights()
+
+    def set_keras_weights(self, weights: list[np.ndarray]) -> None:
+        self.layer.set_keras_weights(weights)
