@@ -218,6 +218,9 @@ def test_learning_rate_scheduler_matches_keras_per_epoch():
     ours = model.fit(x, y, callbacks=[LearningRateScheduler(schedule)], **fit).history
     np.testing.assert_allclose(ours["learning_rate"], theirs["learning_rate"], rtol=1e-6)
     np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5)  # measured ~1e-7
+    np.testing.assert_allclose(
+        model.predict(x), keras_model.predict(x, verbose=0), atol=1e-5
+    )  # measured 6e-8
     assert model.optimizer.learning_rate == pytest.approx(0.05 * np.exp(-0.3), rel=1e-6)
 
 
