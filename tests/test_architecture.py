@@ -26,6 +26,7 @@ TIERS: dict[str, tuple[int, str]] = {
     "_internal": (0, ""),
     "exceptions": (0, ""),  # imports nothing; _internal's checks raise its errors
     "utils": (1, ""),
+    "backend": (1, ""),  # keras.backend: clear_session, get_uid, floatx
     "layers": (1, ""),
     "optimizers": (1, ""),
     "losses": (1, ""),

@@ -7,6 +7,7 @@ Example:
 """
 
 from rnncast import (
+    backend,
     callbacks,
     data,
     datasets,
@@ -53,6 +54,7 @@ __all__ = [
     "ShapeError",
     "TrainingDivergedError",
     "__version__",
+    "backend",
     "backtest",
     "baselines",
     "callbacks",

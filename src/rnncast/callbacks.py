@@ -1,5 +1,9 @@
 """Callbacks with Keras's hook names and semantics.
 
+History, EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, CSVLogger,
+TerminateOnNaN, LambdaCallback, LearningRateScheduler, BackupAndRestore and
+TensorBoard take Keras 3's arguments and defaults.
+
 Example:
     >>> from rnncast.callbacks import EarlyStopping
     >>> stop = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
@@ -9,15 +13,23 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
 from rnncast._internal import output
-from rnncast.exceptions import ConfigError
+from rnncast._internal.files import atomic_file
+from rnncast.exceptions import ArtifactError, ConfigError
 
 Logs = dict[str, float]
 _LOWER_IS_BETTER = (
@@ -38,7 +50,26 @@ class Callback:
 
     Hooks: ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch, logs)``,
     ``on_train_batch_begin/end(batch, logs)``, ``on_test_begin/end(logs)``.
+    As in Keras, the default ``on_train_batch_begin/end`` call
+    ``on_batch_begin/end``, so older callbacks that override those still run.
     Set ``self.model.stop_training = True`` to stop after the current epoch.
+
+    Example:
+        >>> import numpy as np
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, Dense
+        >>> class CountBatches(Callback):
+        ...     def on_train_begin(self, logs=None):
+        ...         self.batches = 0
+        ...     def on_batch_end(self, batch, logs=None):
+        ...         self.batches += 1
+        >>> model = Sequential([LSTM(2, input_shape=(4, 1)), Dense(1)], seed=0)
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> counter = CountBatches()
+        >>> _ = model.fit(np.zeros((10, 4, 1)), np.zeros(10), batch_size=4, epochs=2,
+        ...               callbacks=[counter], verbose=0)
+        >>> counter.batches  # 3 batches (4 + 4 + 2 samples) in each of 2 epochs
+        6
     """
 
     def __init__(self) -> None:
@@ -66,10 +97,21 @@ class Callback:
         """Called with the epoch's ``loss``, metrics and ``val_*`` values."""
 
     def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
-        """Called before each training batch."""
+        """Called before each training batch; by default calls :meth:`on_batch_begin`."""
+        self.on_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
-        """Called after each batch with the running epoch ``loss`` so far."""
+        """Called after each batch with the running epoch ``loss`` so far.
+
+        By default calls :meth:`on_batch_end`.
+        """
+        self.on_batch_end(batch, logs)
+
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras's older name of ``on_train_batch_begin`` (called by it)."""
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras's older name of ``on_train_batch_end`` (called by it)."""
 
     def on_test_begin(self, logs: Logs | None = None) -> None:
         """Called before validation or ``evaluate``."""
@@ -82,7 +124,12 @@ class CallbackList:
     """The callbacks of one ``fit`` call; ``call(hook, ...)`` runs a hook on each, in order."""
 
     def __init__(self, callbacks: list[Callback] | None, model: Any, params: dict[str, Any]):
-        self.callbacks = list(callbacks or [])
+        callbacks = list(callbacks or [])
+        # Keras runs History after the other callbacks, so it records what they add to
+        # the logs (learning_rate from LearningRateScheduler and ReduceLROnPlateau).
+        self.callbacks = [c for c in callbacks if type(c) is not History] + [
+            c for c in callbacks if type(c) is History
+        ]
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
                 raise ConfigError(
@@ -398,17 +445,428 @@ class TerminateOnNaN(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback made of plain functions.
+    """A callback made of plain functions, with Keras's hook names and arguments.
 
-    Example: ``LambdaCallback(on_epoch_end=lambda epoch, logs: print(logs["loss"]))``.
+    ``on_epoch_begin`` and ``on_epoch_end`` take ``(epoch, logs)``;
+    ``on_train_batch_begin``/``on_train_batch_end`` and their older names
+    ``on_batch_begin``/``on_batch_end`` take ``(batch, logs)``;
+    ``on_train_begin`` and ``on_train_end`` take ``(logs)``. ``on_test_begin``
+    and ``on_test_end`` are accepted too. Any other name is a ConfigError
+    (Keras would silently store it and never call it).
+
+    Example:
+        >>> import numpy as np
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, Dense
+        >>> seen = []
+        >>> log = LambdaCallback(
+        ...     on_train_begin=lambda logs: seen.append("train_begin"),
+        ...     on_epoch_end=lambda epoch, logs: seen.append(f"epoch {epoch}"),
+        ... )
+        >>> model = Sequential([LSTM(2, input_shape=(4, 1)), Dense(1)], seed=0)
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.zeros((8, 4, 1)), np.zeros(8), epochs=2, callbacks=[log], verbose=0)
+        >>> seen
+        ['train_begin', 'epoch 0', 'epoch 1']
     """
 
-    def __init__(self, **hooks: Callable[..., Any]) -> None:
+    HOOKS = (
+        "on_epoch_begin",
+        "on_epoch_end",
+        "on_train_begin",
+        "on_train_end",
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_batch_begin",
+        "on_batch_end",
+        "on_test_begin",
+        "on_test_end",
+    )
+
+    def __init__(
+        self,
+        on_epoch_begin: Callable[..., Any] | None = None,
+        on_epoch_end: Callable[..., Any] | None = None,
+        on_train_begin: Callable[..., Any] | None = None,
+        on_train_end: Callable[..., Any] | None = None,
+        on_train_batch_begin: Callable[..., Any] | None = None,
+        on_train_batch_end: Callable[..., Any] | None = None,
+        **kwargs: Callable[..., Any],
+    ) -> None:
         super().__init__()
-        unknown = [
-            name for name in hooks if not name.startswith("on_") or not hasattr(Callback, name)
-        ]
+        unknown = sorted(name for name in kwargs if name not in self.HOOKS)
         if unknown:
-            raise ConfigError(f"LambdaCallback got unknown hooks {unknown}.")
+            raise ConfigError(
+                f"LambdaCallback got {', '.join(unknown)}, which rnncast never calls; "
+                f"the hooks are {', '.join(self.HOOKS)}."
+            )
+        hooks = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+            **kwargs,
+        }
         for name, function in hooks.items():
+            if function is None:
+                continue
+            if not callable(function):
+                raise ConfigError(
+                    f"LambdaCallback {name} must be a function, got {type(function).__name__}."
+                )
             setattr(self, name, function)
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate before every epoch from ``schedule(epoch, lr)`` (Keras semantics).
+
+    At the start of each epoch the optimizer's learning rate becomes
+    ``schedule(epoch, current_lr)`` (``epoch`` counts from 0); a one-argument
+    ``schedule(epoch)`` is accepted too, as in Keras. The rate is logged as
+    ``learning_rate`` in each epoch's logs (and so in ``History``).
+
+    Args:
+        schedule: Function ``(epoch, lr) -> new lr`` returning a float.
+        verbose: 1 prints each new rate.
+
+    Example:
+        >>> import numpy as np
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, Dense
+        >>> from rnncast.optimizers import SGD
+        >>> model = Sequential([LSTM(2, input_shape=(4, 1)), Dense(1)], seed=0)
+        >>> model.compile(optimizer=SGD(learning_rate=0.1), loss="mse")
+        >>> halve = LearningRateScheduler(lambda epoch, lr: lr if epoch == 0 else lr / 2)
+        >>> history = model.fit(np.zeros((8, 4, 1)), np.zeros(8), epochs=3,
+        ...                     callbacks=[halve], verbose=0)
+        >>> [round(lr, 4) for lr in history.history["learning_rate"]]
+        [0.1, 0.05, 0.025]
+    """
+
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
+        super().__init__()
+        if not callable(schedule):
+            raise ConfigError(
+                f"LearningRateScheduler schedule must be a function (epoch, lr) -> lr, "
+                f"got {type(schedule).__name__}."
+            )
+        self.schedule, self.verbose = schedule, int(verbose)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Ask the schedule for this epoch's rate and set it on the optimizer."""
+        optimizer = self.model.optimizer
+        current = float(optimizer.learning_rate)
+        try:
+            rate = self.schedule(epoch, current)
+        except TypeError:  # Keras also accepts the older schedule(epoch)
+            rate = self.schedule(epoch)
+        if isinstance(rate, torch.Tensor | np.ndarray | np.generic):
+            with contextlib.suppress(ValueError, RuntimeError):
+                rate = rate.item()  # a one-element tensor or array, e.g. lr * np.exp(-0.1)
+        if isinstance(rate, bool) or not isinstance(rate, float | int | np.floating):
+            raise ConfigError(
+                f"the schedule of LearningRateScheduler must return a float, got {rate!r} "
+                f"at epoch {epoch}."
+            )
+        if not math.isfinite(float(rate)) or rate < 0:
+            raise ConfigError(
+                f"the schedule returned learning rate {rate!r} at epoch {epoch}; "
+                "it must be a finite number >= 0."
+            )
+        optimizer.learning_rate = float(rate)
+        if self.verbose:
+            output.write(
+                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {rate}."
+            )
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Log the rate used as ``learning_rate``."""
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class BackupAndRestore(Callback):
+    """Back up training so that a fit cut short by a crash resumes where it stopped (Keras).
+
+    After every epoch (or every ``save_freq`` batches) the weights, the
+    optimizer state, the learning rate, the training seed and the number of
+    finished epochs are written to ``backup_dir`` in one safetensors file,
+    atomically (a temporary file, synced, then renamed: a crash while saving
+    leaves the previous backup intact, so Keras's ``double_checkpoint`` is
+    always on). When ``fit`` starts and a backup exists, the model takes
+    those weights and training starts at the first unfinished epoch, so
+    re-running the same script after a crash ends with the same weights as a
+    run never interrupted. The backup is deleted when training finishes
+    (``delete_checkpoint=True``); it is kept when ``fit`` raises or is
+    stopped with Ctrl-C.
+
+    Args:
+        backup_dir: Folder of the backup (created if needed). Use one folder
+            per training job.
+        save_freq: ``"epoch"``, or an integer: back up every that many
+            batches too (resuming then restarts the unfinished epoch from
+            the mid-epoch weights, as Keras does).
+        double_checkpoint: Accepted for Keras compatibility; the atomic write
+            already keeps a valid backup at every moment.
+        delete_checkpoint: Delete the backup once training finishes.
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, Dense
+        >>> model = Sequential([LSTM(2, input_shape=(4, 1)), Dense(1)], seed=0)
+        >>> model.compile(optimizer="adam", loss="mse")
+        >>> backup = BackupAndRestore(tempfile.mkdtemp() + "/backup")
+        >>> history = model.fit(np.zeros((8, 4, 1)), np.zeros(8), epochs=2,
+        ...                     callbacks=[backup], verbose=0)
+        >>> backup.backup_file.exists()  # finished: the backup is gone
+        False
+    """
+
+    FILE = "backup.safetensors"
+
+    def __init__(
+        self,
+        backup_dir: str | Path,
+        save_freq: str | int = "epoch",
+        double_checkpoint: bool = False,
+        delete_checkpoint: bool = True,
+    ) -> None:
+        super().__init__()
+        if not str(backup_dir):
+            raise ConfigError("BackupAndRestore needs a backup_dir, e.g. 'backup/'.")
+        if save_freq != "epoch" and (
+            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
+        ):
+            raise ConfigError(
+                f"save_freq={save_freq!r} is not supported; use 'epoch' or a number of "
+                "batches >= 1."
+            )
+        self.backup_dir = Path(backup_dir)
+        self.backup_file = self.backup_dir / self.FILE
+        self.save_freq, self.double_checkpoint = save_freq, bool(double_checkpoint)
+        self.delete_checkpoint = bool(delete_checkpoint)
+        self.resumed_from: int | None = None
+        self._finished_epochs = 0
+        self._batches_since_save = 0
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Restore the backup, if any, and ask ``fit`` to start at its epoch."""
+        self._batches_since_save = 0
+        self.resumed_from = None
+        if not self.backup_file.exists():
+            self._finished_epochs = 0
+            return
+        tensors, meta = self._read()
+        model, optimizer = self.model, self.model.optimizer
+        weights = {k.removeprefix("model/"): v for k, v in tensors.items() if k[:6] == "model/"}
+        expected = model.snapshot()
+        if set(weights) != set(expected) or any(
+            weights[k].shape != v.shape for k, v in expected.items()
+        ):
+            raise ArtifactError(
+                f"{self.backup_file}: the backup was made by a model of another architecture; "
+                f"delete {self.backup_dir} to start training from scratch."
+            )
+        model.restore(weights)
+        state = {
+            k.removeprefix("optimizer/"): v for k, v in tensors.items() if k[:10] == "optimizer/"
+        }
+        try:
+            optimizer.load_state_tensors(state, int(meta["iterations"]))
+        except ConfigError as err:
+            raise ArtifactError(
+                f"{self.backup_file}: {err} Delete {self.backup_dir} to start from scratch."
+            ) from err
+        if meta.get("learning_rate") not in (None, "None"):
+            optimizer.learning_rate = float(meta["learning_rate"])
+        model._training_seed = int(meta["seed"])
+        self._finished_epochs = int(meta["epoch"])
+        self.resumed_from = self._finished_epochs
+        model._initial_epoch = self._finished_epochs  # read by the fit loop, as in Keras
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Back up every ``save_freq`` batches when ``save_freq`` is a number."""
+        if self.save_freq == "epoch":
+            return
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._write()
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Back up the finished epoch."""
+        self._finished_epochs = epoch + 1
+        if self.save_freq == "epoch":
+            self._write()
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Delete the backup when training finished (not when it crashed or was interrupted)."""
+        crashed = sys.exc_info()[1] is not None
+        finished = self._finished_epochs >= self.params.get("epochs", 0) or bool(
+            self.model.stop_training
+        )
+        if self.delete_checkpoint and finished and not crashed:
+            self.backup_file.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.backup_dir.rmdir()  # only if nothing else is in it
+
+    def _write(self) -> None:
+        model, optimizer = self.model, self.model.optimizer
+        tensors = {f"model/{k}": v.contiguous() for k, v in model.snapshot().items()}
+        tensors.update(
+            {
+                f"optimizer/{k}": v.detach().contiguous().clone()
+                for k, v in optimizer.state_tensors().items()
+            }
+        )
+        rate = optimizer.get_config()["learning_rate"]
+        meta = {
+            "format": "rnncast-backup-1",
+            "epoch": str(self._finished_epochs),
+            "iterations": str(optimizer.iterations),
+            "seed": str(model.training_seed),
+            "learning_rate": str(rate) if isinstance(rate, float | int) else "None",
+        }
+        with atomic_file(self.backup_file) as temporary:
+            save_file(tensors, str(temporary), metadata=meta)
+
+    def _read(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+        try:
+            with safe_open(str(self.backup_file), framework="pt") as handle:
+                meta = handle.metadata() or {}
+                tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+        except (SafetensorError, OSError, ValueError) as err:
+            raise ArtifactError(
+                f"{self.backup_file}: cannot read the backup ({err}); delete {self.backup_dir} "
+                "to start training from scratch."
+            ) from err
+        if meta.get("format") != "rnncast-backup-1":
+            raise ArtifactError(
+                f"{self.backup_file} is not an rnncast backup; give BackupAndRestore an "
+                "empty folder of its own."
+            )
+        return tensors, meta
+
+
+class TensorBoard(Callback):
+    """Write the logged losses and metrics for TensorBoard (``torch.utils.tensorboard``).
+
+    As in Keras, training values go to ``log_dir/train`` and validation values
+    (``val_loss`` ...) to ``log_dir/validation``, under the tags
+    ``epoch_loss``, ``epoch_mae``, ``epoch_learning_rate`` ... at step
+    ``epoch``; with ``update_freq="batch"`` (or a number of batches) the
+    running values are also written as ``batch_loss`` ... at the global
+    batch step. Needs the ``tensorboard`` package
+    (``pip install rnncast[tensorboard]``). View with
+    ``tensorboard --logdir <log_dir>``.
+
+    Args:
+        log_dir: Folder of the event files.
+        histogram_freq: Every that many epochs, write a histogram of each
+            weight (0: never).
+        write_graph: Accepted for Keras compatibility; no graph is written
+            (PyTorch models have no static graph to show).
+        update_freq: ``"epoch"``, ``"batch"`` or a number of batches.
+
+    Keras's ``write_images``, ``write_steps_per_second``, ``profile_batch``,
+    ``embeddings_freq`` and ``embeddings_metadata`` are not supported: passing
+    them (other than their defaults) raises a ConfigError.
+
+    Example:
+        >>> TensorBoard("logs", profile_batch=5)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        rnncast.exceptions.ConfigError: TensorBoard profile_batch=5 is not supported ...
+        >>> board = TensorBoard("logs")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        log_dir: str | Path = "logs",
+        histogram_freq: int = 0,
+        write_graph: bool = True,
+        write_images: bool = False,
+        write_steps_per_second: bool = False,
+        update_freq: str | int = "epoch",
+        profile_batch: int = 0,
+        embeddings_freq: int = 0,
+        embeddings_metadata: Any = None,
+    ) -> None:
+        super().__init__()
+        unsupported = {
+            "write_images": (write_images, False, "look at weights with histogram_freq"),
+            "write_steps_per_second": (write_steps_per_second, False, "time epochs yourself"),
+            "profile_batch": (profile_batch, 0, "profile with torch.profiler"),
+            "embeddings_freq": (embeddings_freq, 0, "rnncast models have no Embedding layer"),
+            "embeddings_metadata": (embeddings_metadata, None, "drop it"),
+        }
+        for name, (value, default, instead) in unsupported.items():
+            if value != default:
+                raise ConfigError(
+                    f"TensorBoard {name}={value!r} is not supported by rnncast; {instead}."
+                )
+        if update_freq not in ("epoch", "batch") and (
+            isinstance(update_freq, bool) or not isinstance(update_freq, int) or update_freq < 1
+        ):
+            raise ConfigError(
+                f"update_freq={update_freq!r} is not supported; use 'epoch', 'batch' or a "
+                "number of batches >= 1."
+            )
+        if isinstance(histogram_freq, bool) or int(histogram_freq) < 0:
+            raise ConfigError(f"histogram_freq must be an integer >= 0, got {histogram_freq!r}.")
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as err:
+            raise ConfigError(
+                "TensorBoard needs the tensorboard package: pip install rnncast[tensorboard] "
+                f"(or pip install tensorboard). ({err})"
+            ) from err
+        self._writer_class = SummaryWriter
+        self.log_dir = Path(log_dir)
+        self.histogram_freq, self.write_graph = int(histogram_freq), bool(write_graph)
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self._writers: dict[str, Any] = {}
+        self._step = 0
+
+    def _writer(self, part: str) -> Any:
+        if part not in self._writers:
+            self._writers[part] = self._writer_class(log_dir=str(self.log_dir / part))
+        return self._writers[part]
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Start counting batches."""
+        self._step = 0
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Write the running values every ``update_freq`` batches."""
+        self._step += 1
+        if self.update_freq == "epoch" or self._step % self.update_freq:
+            return
+        writer = self._writer("train")
+        for key, value in (logs or {}).items():
+            writer.add_scalar(f"batch_{key}", value, self._step)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Write the epoch's values (and the weight histograms when due)."""
+        logs = dict(logs or {})
+        logs.setdefault("learning_rate", float(self.model.optimizer.learning_rate))
+        for key, value in logs.items():
+            part, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            self._writer(part).add_scalar(f"epoch_{name}", value, epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            writer = self._writer("train")
+            for layer in self.model.layers:
+                for key, weight in layer.state_dict().items():
+                    writer.add_histogram(f"{layer.name}/{key}", weight.detach(), epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Close the event files."""
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
