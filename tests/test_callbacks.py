@@ -281,11 +281,6 @@ def test_backup_after_a_crash_holds_the_weights_of_the_last_finished_epoch(tmp_p
     assert fresh.training_seed == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rnncast/models/loop.py must start at model._initial_epoch after on_train_begin "
-    "(Keras's fit does); remove this marker once it does",
-)
 def test_backup_and_restore_resumes_at_the_crashed_epoch_with_the_same_weights(tmp_path):
     uninterrupted, _, _ = backup_run(tmp_path / "ref")
     with pytest.raises(RuntimeError, match="crash at epoch 3"):

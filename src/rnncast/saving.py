@@ -218,7 +218,8 @@ def _optimizer_tensors(model: Sequential) -> dict[str, torch.Tensor]:
 
 def _restore_compile(model: Sequential, config: dict[str, Any], folder: Path) -> None:
     settings = config["compile"]
-    if settings["loss"] not in losses.LOSSES:
+    loss = settings["loss"]
+    if isinstance(loss, str) and loss not in losses.LOSSES and loss not in losses.CLASSES:
         warnings.warn(
             f"{folder}: the model was compiled with a custom loss "
             f"{settings['loss']!r}, which cannot be restored from a file; call "

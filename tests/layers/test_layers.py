@@ -306,7 +306,7 @@ def test_activations_by_name():
     torch.testing.assert_close(activations.get("swish")(x), x * torch.sigmoid(x))
     torch.testing.assert_close(activations.get("gelu")(x), 0.5 * x * (1 + torch.erf(x / 2**0.5)))
     torch.testing.assert_close(activations.get(None)(x), x)
-    with pytest.raises(ConfigError, match=r"unknown activation 'leaky'; use one of elu, gelu"):
+    with pytest.raises(ConfigError, match=r"unknown activation 'leaky'; use one of elu, expon"):
         Dense(3, activation="leaky")
 
 

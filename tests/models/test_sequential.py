@@ -6,7 +6,7 @@ import torch
 
 import rnncast as rc
 from rnncast import Sequential
-from rnncast.exceptions import ConfigError, ShapeError
+from rnncast.exceptions import ArtifactError, ConfigError, ShapeError
 from rnncast.layers import GRU, LSTM, Bidirectional, Conv1D, Dense, Dropout, Flatten
 from rnncast.utils import set_seed
 
@@ -150,7 +150,9 @@ def test_config_round_trips_through_json():
 
 
 def test_from_config_refuses_unknown_classes():
-    with pytest.raises(ConfigError, match="unknown layer class 'Lambda'"):
+    with pytest.raises(ConfigError, match="unknown layer class 'PythonCode'"):
+        Sequential.from_config({"layers": [{"class_name": "PythonCode", "config": {}}]})
+    with pytest.raises(ArtifactError, match="a Lambda layer cannot be rebuilt from a config"):
         Sequential.from_config({"layers": [{"class_name": "Lambda", "config": {}}]})
     with pytest.raises(ConfigError, match="bad configuration for layer Dense"):
         Sequential.from_config({"layers": [{"class_name": "Dense", "config": {"unit": 3}}]})

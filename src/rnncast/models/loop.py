@@ -48,7 +48,10 @@ def train(
     """Run epochs ``initial_epoch .. epochs-1``; stops early on request, NaN loss or Ctrl-C."""
     model.stop_training = False
     with _interrupt_flag() as interrupted:
+        model._initial_epoch = None
         callbacks.call("on_train_begin", None)
+        initial_epoch = model._initial_epoch or initial_epoch  # BackupAndRestore, as in Keras
+        model._initial_epoch = None
         try:
             for epoch in range(initial_epoch, epochs):
                 if mode:
