@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import binomtest
 
 from rnncast.evaluate.report import ALPHA
 from rnncast.exceptions import ConfigError, DataError, ShapeError
@@ -94,5 +93,7 @@ def coverage_test(inside: ArrayLike, nominal: float, *, alpha: float = ALPHA) ->
         if not 0 < value < 1:
             raise ConfigError(f"{name} must be a probability in (0, 1), got {value!r}.")
     k, n = int(hits.sum()), int(hits.size)
+    from scipy.stats import binomtest  # imported on use: scipy.stats costs ~0.7 s
+
     p_value = float(binomtest(k, n, nominal, alternative="less").pvalue)
     return CoverageTest(k / n, n, float(nominal), p_value, p_value < alpha)

@@ -51,7 +51,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import fisher_exact, norm
 
 from rnncast.evaluate.alignment import as_1d
 from rnncast.exceptions import ConfigError, ShapeError
@@ -124,6 +123,8 @@ def pesaran_timmermann(called_up: ArrayLike, moved_up: ArrayLike) -> tuple[float
     if not variance > 0:
         return float("nan"), float("nan")
     statistic = (p_hat - p_star) / np.sqrt(variance)
+    from scipy.stats import norm  # imported on use: scipy.stats is slow to import
+
     return float(statistic), float(norm.sf(statistic))
 
 
@@ -210,6 +211,8 @@ def direction_test(
     statistic, p_value = pesaran_timmermann(called_up, moved_up)
     method = "pesaran-timmermann"
     if (expected < MIN_EXPECTED).any() or np.isnan(p_value):
+        from scipy.stats import fisher_exact
+
         p_value = float(fisher_exact(table, alternative="greater").pvalue)
         method = "fisher-exact"
     return DirectionTest(

@@ -50,8 +50,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import norm
-from statsmodels.stats.sandwich_covariance import S_hac_simple
 
 from rnncast.evaluate.alignment import as_1d
 from rnncast.exceptions import ConfigError, ShapeError
@@ -154,6 +152,9 @@ def sharpe_difference_test(
         return SharpeTest(sharpe_a, sharpe_b, nan, nan, nan, nan, n, int(lags), "none")
     if np.array_equal(a, b):
         return SharpeTest(sharpe_a, sharpe_b, 0.0, 0.0, 0.0, 1.0, n, int(lags), "ledoit-wolf-hac")
+    from scipy.stats import norm  # imported on use: scipy and statsmodels are slow to import
+    from statsmodels.stats.sandwich_covariance import S_hac_simple
+
     r = np.column_stack([a, b])  # (T, 2)
     mu, gamma = r.mean(axis=0), (r**2).mean(axis=0)  # (2,) each
     y = np.column_stack([r - mu, r**2 - gamma])  # (T, 4): a, b, a^2, b^2

@@ -34,7 +34,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError, DataError, NotFittedError
@@ -148,6 +147,8 @@ def mc_dropout_band(
     model_variance = np.log(draws).var(axis=1)  # (n, steps)
     noise_variance = np.mean(scores[:, :steps] ** 2, axis=0)  # (steps,)
     sd = np.sqrt(model_variance + noise_variance[None, :])  # (n, steps)
+    from scipy.stats import norm  # imported on use: scipy.stats is slow to import
+
     z = norm.ppf(1 - (1 - check_coverage(coverage)) / 2)
     return forecast * np.exp(-z * sd), forecast * np.exp(z * sd)
 
