@@ -291,6 +291,10 @@ def test_evaluate_forecasts_errors_name_the_problem():
         evaluate_forecasts(actual, {**forecasts, "model": nan}, base, train)
     with pytest.raises(DataError, match=r"step_2 .* 2024-01-05 .*after actual ends"):
         evaluate_forecasts(actual.iloc[:5], forecasts, base, train)
+    with pytest.raises(
+        ConfigError, match=r"interval_level must be in \(0, 1\), e\.g\. 0\.9; got 90"
+    ):
+        evaluate_forecasts(actual, forecasts, base, train, interval_level=90)
     with pytest.raises(DataError, match="2024-01-02 is not in actual"):
         evaluate_forecasts(actual.drop(actual.index[1]), forecasts, base, train)
 

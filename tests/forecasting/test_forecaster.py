@@ -270,6 +270,10 @@ def test_interval_errors_name_the_fix(parts):
         match="prediction intervals need calibration rows: pass validation= to fit",
     ):
         no_validation.predict_next(frame, interval=0.9)
+    with pytest.raises(ConfigError, match=r"calibration=1\.5 must be a share of the validation"):
+        Forecaster([LSTM(4), Dense(1)], lookback=20).fit(
+            train, validation=parts[2], calibration=1.5, epochs=1, verbose=0
+        )
     fc = fitted(parts, horizon=2)
     with pytest.raises(
         ConfigError,

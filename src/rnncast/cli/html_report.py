@@ -53,7 +53,6 @@ __all__ = [
     "write_report",
 ]
 
-ALPHA = 0.05
 ZOOM_DAYS = 60
 PLOT_NAMES = ("loss", "forecast", "forecast_zoom", "lag", "residuals", "intervals", "equity")
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "mape", "smape", "mase", "theils_u"})

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from rnncast.evaluate.report import ALPHA
+from rnncast.evaluate.conventions import ALPHA
 from rnncast.exceptions import ConfigError, DataError, ShapeError
 
 __all__ = ["CoverageTest", "coverage_test"]

@@ -31,7 +31,6 @@ from typing import Any
 from rnncast._internal.jsonsafe import json_safe
 from rnncast.evaluate.conventions import ALPHA, MATERIAL_SKILL_PCT
 
-OUTCOMES = ("beats", "level", "worse", "unknown")
 BADGES = {
     "beats": ("green", "Beats the naive forecast, significantly"),
     "level": ("amber", "No evidence of skill: level with the naive forecast"),

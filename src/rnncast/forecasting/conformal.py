@@ -68,9 +68,10 @@ __all__ = [
 _EPS = 1e-9  # guards ceil() against products like 10 * 0.7 = 7.000000000000001
 
 
-def _check_coverage(coverage: float) -> float:
+def check_coverage(coverage: float) -> float:
+    """``coverage`` as a float in (0, 1), else a ConfigError naming the value."""
     if not 0 < coverage < 1:
-        raise ConfigError(f"coverage must be a probability in (0, 1), e.g. 0.9, got {coverage!r}.")
+        raise ConfigError(f"interval coverage must be in (0, 1), e.g. 0.9; got {coverage!r}.")
     return float(coverage)
 
 
@@ -81,7 +82,7 @@ def min_calibration_size(coverage: float) -> int:
         >>> min_calibration_size(0.9), min_calibration_size(0.95)
         (9, 19)
     """
-    c = _check_coverage(coverage)
+    c = check_coverage(coverage)
     return math.ceil(c / (1 - c) - _EPS)
 
 
@@ -103,7 +104,7 @@ def conformal_quantile(scores: ArrayLike, coverage: float) -> float:
         18.0
     """
     s = as_1d(scores, "scores")  # (n,)
-    c = _check_coverage(coverage)
+    c = check_coverage(coverage)
     rank = math.ceil((len(s) + 1) * c - _EPS)
     if rank > len(s):
         return math.inf
@@ -216,7 +217,7 @@ def adaptive_conformal(
         ([1.0, 1.0, 1.0], [True, False, False], [0.5, 0.55, 0.5])
     """
     s = as_1d(scores, "scores")  # (T,)
-    alpha = 1 - _check_coverage(coverage)
+    alpha = 1 - check_coverage(coverage)
     if not gamma > 0:
         raise ConfigError(f"gamma must be a positive step size (e.g. 0.005), got {gamma!r}.")
     if window is not None and (

@@ -38,6 +38,7 @@ import pandas as pd
 from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError, DataError, NotFittedError
 from rnncast.forecasting.conformal import (
+    check_coverage,
     conformal_quantile,
     log_band,
     log_scores,
@@ -46,13 +47,6 @@ from rnncast.forecasting.conformal import (
 
 INTERVAL_METHODS = ("conformal", "mc_dropout")
 RECURSIVE_CALIBRATION_STEPS = 10  # steps calibrated for a recursive forecaster
-
-
-def check_coverage(coverage: float) -> float:
-    """``coverage`` as a float in (0, 1), else a ConfigError naming the value."""
-    if not 0 < coverage < 1:
-        raise ConfigError(f"interval coverage must be in (0, 1), e.g. 0.9; got {coverage!r}.")
-    return float(coverage)
 
 
 def check_method(method: str) -> str:
