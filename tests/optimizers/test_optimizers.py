@@ -506,6 +506,33 @@ def test_invalid_arguments_raise_config_error(kwargs):
         optimizers.Adam(**kwargs)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"learning_rate": -1e-3}, r"learning_rate must be a number >= 0 .*-0\.001"),
+        ({"learning_rate": "fast"}, r"learning_rate must be a number >= 0 .*'fast'"),
+        ({"clipnorm": 1.0, "global_clipnorm": 1.0}, "use clipnorm or global_clipnorm, not both"),
+        ({"clipvalue": -0.5}, r"clipvalue must be >= 0, got -0\.5"),
+        ({"weight_decay": -0.1}, r"weight_decay must be >= 0, got -0\.1"),
+    ],
+)
+def test_invalid_argument_messages_name_the_argument(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        optimizers.Adam(**kwargs)
+
+
+def test_adagrad_negative_initial_accumulator_message():
+    with pytest.raises(ConfigError, match=r"initial_accumulator_value must be >= 0, got -1"):
+        optimizers.Adagrad(initial_accumulator_value=-1)
+
+
+def test_load_state_with_wrong_shape_names_the_slot():
+    opt = optimizers.Adam()
+    opt.build([torch.nn.Parameter(torch.ones(2))])
+    with pytest.raises(ConfigError, match=r"optimizer state 'm/0' is missing or has the wrong"):
+        opt.load_state_tensors({"m/0": torch.zeros(3), "v/0": torch.zeros(2)}, iterations=1)
+
+
 def test_sgd_momentum_out_of_range():
     with pytest.raises(ConfigError, match="momentum"):
         optimizers.SGD(momentum=1.0)

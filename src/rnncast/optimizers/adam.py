@@ -22,7 +22,31 @@ from rnncast.optimizers.base import Optimizer, float32
 from rnncast.optimizers.schedules import LearningRateSchedule
 
 
-class Adam(Optimizer):
+class _Moments(Optimizer):
+    """Shared arguments of the Adam family: ``beta_1``, ``beta_2`` and ``epsilon``."""
+
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments (Keras names)."""
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
+
+
+class Adam(_Moments):
     """Adam (Kingma & Ba 2014) with Keras's defaults and update rule.
 
     ``m += (g - m)(1 - beta_1)``; ``v += (g² - v)(1 - beta_2)``;
@@ -55,8 +79,7 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.amsgrad = bool(amsgrad)
         if self.amsgrad:
             self.slot_names = ("m", "v", "v_hat")
@@ -76,13 +99,7 @@ class Adam(Optimizer):
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments (Keras names)."""
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        }
+        return {**super().get_config(), "amsgrad": self.amsgrad}
 
 
 def _float32_step_size(lr: float, beta_1: float, beta_2: float, step: int) -> float:
@@ -112,7 +129,7 @@ class AdamW(Adam):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
 
-class Adamax(Optimizer):
+class Adamax(_Moments):
     """Adamax (Kingma & Ba 2014, section 7.1): Adam with the infinity norm, Keras's rule.
 
     ``m = beta_1·m + (1 - beta_1)·g``; ``u = max(beta_2·u, |g|)``;
@@ -138,17 +155,6 @@ class Adamax(Optimizer):
 
     slot_names = ("momentum", "norm")
 
-    def __init__(
-        self,
-        learning_rate: float | LearningRateSchedule = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
-
     def _update(self, params, grads, lr, rows):
         m, u = self._slots("momentum", rows), self._slots("norm", rows)
         rate = float32(lr)
@@ -165,17 +171,8 @@ class Adamax(Optimizer):
             ),
         )
 
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments (Keras names)."""
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
 
-
-class Nadam(Optimizer):
+class Nadam(_Moments):
     """Nadam (Dozat 2015): Adam with Nesterov momentum, Keras's rule and momentum schedule.
 
     With ``u_t = beta_1·(1 - 0.5·0.96^t)`` and ``P_t = u_1···u_t``:
@@ -202,18 +199,8 @@ class Nadam(Optimizer):
     """
 
     slot_names = ("momentum", "velocity")
-
-    def __init__(
-        self,
-        learning_rate: float | LearningRateSchedule = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
-        self._u_product = (0, float32(1.0))  # (steps it covers, P_steps in float32)
+    # (steps it covers, P_steps in float32); replaced per instance, never mutated in place
+    _u_product: tuple[int, torch.Tensor] = (0, float32(1.0))
 
     def _momentum_product(self, steps: int) -> torch.Tensor:
         """``P_steps = u_1···u_steps``, multiplied up in float32 in Keras's order."""
@@ -252,12 +239,3 @@ class Nadam(Optimizer):
                 torch._foreach_add(torch._foreach_sqrt(v_hat), self.epsilon),
             ),
         )
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments (Keras names)."""
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }

@@ -180,18 +180,17 @@ class Optimizer:
 
     def step(self) -> None:
         """Apply one update from the gradients stored in ``param.grad``."""
-        pairs = [(p, p.grad) for p in self.params if p.grad is not None]
-        if not pairs:
+        rows = [i for i, p in enumerate(self.params) if p.grad is not None]
+        if not rows:
             self.iterations += 1
             return
-        index = {id(p): i for i, p in enumerate(self.params)}
-        params = [p for p, _ in pairs]
-        grads = self._clip([g for _, g in pairs])
+        params = [self.params[i] for i in rows]
+        grads = self._clip([p.grad for p in params])
         lr = self.learning_rate
         with torch.no_grad():
             if self.weight_decay:
                 torch._foreach_mul_(params, 1.0 - self.weight_decay * lr)
-            self._update(params, grads, lr, [index[id(p)] for p in params])
+            self._update(params, grads, lr, rows)
         self.iterations += 1
 
     def zero_grad(self) -> None:

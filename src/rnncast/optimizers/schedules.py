@@ -23,9 +23,17 @@ class LearningRateSchedule:
         """The learning rate at optimizer step ``step``."""
         raise NotImplementedError
 
+    #: Constructor arguments saved by :meth:`get_config`, in order.
+    config_keys: tuple[str, ...] = ()
+
     def get_config(self) -> dict[str, Any]:
         """``{"class_name": ..., "config": {...}}`` for saving."""
-        raise NotImplementedError
+        if not self.config_keys:
+            raise NotImplementedError
+        return {
+            "class_name": type(self).__name__,
+            "config": {key: getattr(self, key) for key in self.config_keys},
+        }
 
 
 class ExponentialDecay(LearningRateSchedule):
@@ -37,6 +45,8 @@ class ExponentialDecay(LearningRateSchedule):
         decay_rate: Factor per ``decay_steps``.
         staircase: Decay in whole steps of ``decay_steps`` (integer division).
     """
+
+    config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase")
 
     def __init__(
         self,
@@ -61,18 +71,6 @@ class ExponentialDecay(LearningRateSchedule):
             exponent = math.floor(exponent)
         return self.initial_learning_rate * self.decay_rate**exponent
 
-    def get_config(self) -> dict[str, Any]:
-        """Serialised form."""
-        return {
-            "class_name": "ExponentialDecay",
-            "config": {
-                "initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate,
-                "staircase": self.staircase,
-            },
-        }
-
 
 class CosineDecay(LearningRateSchedule):
     """Cosine decay (Loshchilov & Hutter 2017) with optional linear warm-up, as in Keras.
@@ -82,6 +80,8 @@ class CosineDecay(LearningRateSchedule):
     rises linearly from ``initial_learning_rate`` to ``warmup_target`` first,
     then decays from ``warmup_target``.
     """
+
+    config_keys = ("initial_learning_rate", "decay_steps", "alpha", "warmup_target", "warmup_steps")
 
     def __init__(
         self,
@@ -112,19 +112,6 @@ class CosineDecay(LearningRateSchedule):
         cosine = 0.5 * (1 + math.cos(math.pi * decay_step / self.decay_steps))
         return start * ((1 - self.alpha) * cosine + self.alpha)
 
-    def get_config(self) -> dict[str, Any]:
-        """Serialised form."""
-        return {
-            "class_name": "CosineDecay",
-            "config": {
-                "initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps,
-                "alpha": self.alpha,
-                "warmup_target": self.warmup_target,
-                "warmup_steps": self.warmup_steps,
-            },
-        }
-
 
 class InverseTimeDecay(LearningRateSchedule):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``, as in Keras.
@@ -144,6 +131,8 @@ class InverseTimeDecay(LearningRateSchedule):
         >>> [round(schedule(step), 4) for step in range(4)]
         [0.1, 0.0667, 0.05, 0.04]
     """
+
+    config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase")
 
     def __init__(
         self,
@@ -165,18 +154,6 @@ class InverseTimeDecay(LearningRateSchedule):
         if self.staircase:
             progress = math.floor(progress)
         return self.initial_learning_rate / (1 + self.decay_rate * progress)
-
-    def get_config(self) -> dict[str, Any]:
-        """Serialised form."""
-        return {
-            "class_name": "InverseTimeDecay",
-            "config": {
-                "initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate,
-                "staircase": self.staircase,
-            },
-        }
 
 
 class PolynomialDecay(LearningRateSchedule):
@@ -200,6 +177,8 @@ class PolynomialDecay(LearningRateSchedule):
         >>> [round(schedule(step), 4) for step in (0, 5, 10, 20)]
         [0.1, 0.05, 0.0, 0.0]
     """
+
+    config_keys = ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle")
 
     def __init__(
         self,
@@ -229,19 +208,6 @@ class PolynomialDecay(LearningRateSchedule):
             self.end_learning_rate
         )
 
-    def get_config(self) -> dict[str, Any]:
-        """Serialised form."""
-        return {
-            "class_name": "PolynomialDecay",
-            "config": {
-                "initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps,
-                "end_learning_rate": self.end_learning_rate,
-                "power": self.power,
-                "cycle": self.cycle,
-            },
-        }
-
 
 class PiecewiseConstantDecay(LearningRateSchedule):
     """A constant rate between boundaries, as in Keras.
@@ -259,6 +225,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         >>> [schedule(step) for step in (0, 100, 101, 200, 201)]
         [0.1, 0.1, 0.01, 0.01, 0.001]
     """
+
+    config_keys = ("boundaries", "values")
 
     def __init__(self, boundaries: list[int], values: list[float], name: str | None = None) -> None:
         boundaries, values = list(boundaries), [float(v) for v in values]
@@ -279,13 +247,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             if step <= boundary:
                 return value
         return self.values[-1]
-
-    def get_config(self) -> dict[str, Any]:
-        """Serialised form."""
-        return {
-            "class_name": "PiecewiseConstantDecay",
-            "config": {"boundaries": self.boundaries, "values": self.values},
-        }
 
 
 SCHEDULES = {
