@@ -231,6 +231,8 @@ def test_learning_rate_scheduler_one_argument_schedule_and_bad_values():
         fitted(None, [LearningRateScheduler(lambda epoch, lr: "fast")], 1)
     with pytest.raises(ConfigError, match="schedule must be a function"):
         LearningRateScheduler(0.01)
+    with pytest.raises(ConfigError, match=r"learning rate -0.1 at epoch 0; .* finite number >= 0"):
+        fitted(None, [LearningRateScheduler(lambda epoch, lr: -0.1)], 1)
 
 
 class Crash(Callback):
@@ -310,6 +312,8 @@ def test_backup_and_restore_rejects_a_backup_of_another_model_and_bad_arguments(
         backup_run(tmp_path / "junk")
     with pytest.raises(ConfigError, match="save_freq='batch' is not supported"):
         BackupAndRestore(tmp_path, save_freq="batch")
+    with pytest.raises(ConfigError, match="BackupAndRestore needs a backup_dir"):
+        BackupAndRestore("")
 
 
 def test_backup_every_n_batches_and_kept_when_asked(tmp_path):

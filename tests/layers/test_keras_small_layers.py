@@ -248,6 +248,9 @@ def test_input_errors_are_config_errors():
         R.Input(shape=(3,), sparse=True)
     with pytest.raises(ConfigError, match="tensor"):
         R.Input(shape=(3,), tensor=object())
+    with pytest.raises(ConfigError, match=r"InputLayer\(input_tensor=.*give shape=\(timesteps"):
+        R.InputLayer(shape=(3,), input_tensor=object())
+    R.Input(shape=(3,), tensor=None, input_tensor=None)  # Keras's off values pass
     R.Input(shape=(3,), sparse=False, dtype="float32", optional=False)  # Keras defaults pass
     with pytest.raises(ShapeError, match="belongs first"):
         Sequential([R.Dense(2, input_shape=(4,)), R.InputLayer(shape=(4,))])

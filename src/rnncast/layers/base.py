@@ -176,6 +176,8 @@ _UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "sparse": ((None, False), "remove it; rnncast inputs are dense arrays"),
     "ragged": ((None, False), "remove it; rnncast inputs are dense arrays"),
     "optional": ((False,), "remove it; every rnncast input is required"),
+    "tensor": ((None,), "give shape=(timesteps, features) instead"),
+    "input_tensor": ((None,), "give shape=(timesteps, features) instead"),
 }
 
 

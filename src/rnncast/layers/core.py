@@ -197,13 +197,6 @@ class InputLayer(Layer):
         input_shape: Shape | None = None,
         **kwargs: Any,
     ) -> None:
-        for tensor_argument in ("input_tensor", "tensor"):
-            if kwargs.get(tensor_argument) is not None:
-                raise ConfigError(
-                    f"{type(self).__name__}({tensor_argument}=...) is not supported by "
-                    "rnncast; give shape=(timesteps, features) instead."
-                )
-            kwargs.pop(tensor_argument, None)
         reject_unsupported(type(self).__name__, kwargs)
         if batch_shape is not None:
             if shape is not None:
