@@ -444,12 +444,7 @@ def get(loss: str | dict[str, Any] | Loss) -> Loss:
     if callable(loss):
         return loss
     if isinstance(loss, dict):
-        if loss.get("class_name") not in CLASSES or not isinstance(loss.get("config", {}), dict):
-            raise ConfigError(
-                f"cannot read the loss config {loss!r}; expected "
-                f"{{'class_name': one of {', '.join(CLASSES)}, 'config': {{...}}}}."
-            )
-        return CLASSES[loss["class_name"]].from_config(loss.get("config", {}))
+        return from_class_config(loss, CLASSES, "loss")
     if isinstance(loss, str) and loss in CLASSES:
         return CLASSES[loss]()
     if not isinstance(loss, str) or loss not in LOSSES:
@@ -458,6 +453,21 @@ def get(loss: str | dict[str, Any] | Loss) -> Loss:
             f"({', '.join(CLASSES)}) or a callable(y_true, y_pred) returning a scalar tensor."
         )
     return LOSSES[loss]
+
+
+def from_class_config(spec: dict[str, Any], classes: dict[str, type], kind: str) -> Any:
+    """The object described by ``{"class_name": ..., "config": {...}}`` (shared with metrics).
+
+    Raises:
+        ConfigError: when ``class_name`` is not in ``classes`` or ``config`` is not a dict.
+    """
+    config = spec.get("config", {})
+    if spec.get("class_name") not in classes or not isinstance(config, dict):
+        raise ConfigError(
+            f"cannot read the {kind} config {spec!r}; expected "
+            f"{{'class_name': one of {', '.join(classes)}, 'config': {{...}}}}."
+        )
+    return classes[spec["class_name"]].from_config(config)
 
 
 def serialize(loss: str | Loss) -> str | dict[str, Any]:

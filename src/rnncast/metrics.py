@@ -33,6 +33,7 @@ from typing import Any
 import torch
 
 from rnncast.exceptions import ConfigError
+from rnncast.losses import from_class_config
 
 _EPSILON = 1e-7  # Keras's backend epsilon, used by MAPE
 
@@ -233,25 +234,25 @@ class _ResolvedAccuracy(Metric):
     """The string ``"accuracy"``: binary, sparse or categorical, chosen on the first batch."""
 
     default_name = "accuracy"
+    _inner: Metric | None = None  # set on the first batch
 
     def reset(self) -> None:
         """Forget the values (the resolved kind is kept, as in Keras)."""
         super().reset()
-        if getattr(self, "_inner", None) is not None:
+        if self._inner is not None:
             self._inner.reset()
 
     @property
     def resolved_name(self) -> str | None:
         """The metric chosen (``"binary_accuracy"``, ...), or ``None`` before any batch."""
-        inner = getattr(self, "_inner", None)
-        return inner.default_name if inner is not None else None
+        return self._inner.default_name if self._inner is not None else None
 
     def update(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> None:
         """Resolve on the first batch (Keras's rule), then add the batch."""
-        if getattr(self, "_inner", None) is None:
+        if self._inner is None:
             sparse = y_true.ndim < y_pred.ndim or (y_true.shape[-1] == 1 and y_pred.shape[-1] > 1)
             if y_pred.shape[-1] == 1:
-                self._inner: Metric = BinaryAccuracy()
+                self._inner = BinaryAccuracy()
             elif sparse:
                 self._inner = SparseCategoricalAccuracy()
             else:
@@ -260,8 +261,7 @@ class _ResolvedAccuracy(Metric):
 
     def result(self) -> float:
         """The accuracy since the last reset."""
-        inner = getattr(self, "_inner", None)
-        return inner.result() if inner is not None else math.nan
+        return self._inner.result() if self._inner is not None else math.nan
 
 
 METRICS: dict[str, type[Metric]] = {
@@ -312,12 +312,7 @@ def get(identifier: str | dict[str, Any] | Metric) -> Metric:
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, dict):
-        if identifier.get("class_name") not in CLASSES:
-            raise ConfigError(
-                f"cannot read the metric config {identifier!r}; expected "
-                f"{{'class_name': one of {', '.join(CLASSES)}, 'config': {{...}}}}."
-            )
-        return CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+        return from_class_config(identifier, CLASSES, "metric")
     if isinstance(identifier, str) and identifier in CLASSES:
         return CLASSES[identifier]()
     if not isinstance(identifier, str) or identifier not in METRICS:

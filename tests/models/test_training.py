@@ -230,3 +230,23 @@ def test_more_fit_argument_errors():
         model.fit(x, y, validation_data=x, verbose=0)
     with pytest.raises(ConfigError, match="verbose must be 'auto', 0, 1 or 2, got 3"):
         model.fit(x, y, verbose=3)
+
+
+def test_data_and_weight_errors_name_the_fix():
+    x, y = sine_windows(20)
+    model = small_model()
+    with pytest.raises(
+        ConfigError, match=r"validation_split=0.99 leaves an empty part of \d+ samples"
+    ):
+        model.fit(x, y, validation_split=0.99, verbose=0)
+    with pytest.raises(ConfigError, match="x and y are both required"):
+        model.fit(x, None, verbose=0)
+    with pytest.raises(ShapeError, match=r"x has \d+ samples but y has 3; they must match"):
+        model.fit(x, y[:3], verbose=0)
+    with pytest.raises(DataError, match="x must be numeric, got dtype"):
+        model.fit(np.full((4, 12, 1), "a"), np.zeros(4), verbose=0)
+    weights = model.get_weights()
+    with pytest.raises(
+        ShapeError, match=rf"got {len(weights) + 1} weight arrays but the model has"
+    ):
+        model.set_weights([*weights, weights[-1]])
