@@ -124,12 +124,7 @@ class CallbackList:
     """The callbacks of one ``fit`` call; ``call(hook, ...)`` runs a hook on each, in order."""
 
     def __init__(self, callbacks: list[Callback] | None, model: Any, params: dict[str, Any]):
-        callbacks = list(callbacks or [])
-        # Keras runs History after the other callbacks, so it records what they add to
-        # the logs (learning_rate from LearningRateScheduler and ReduceLROnPlateau).
-        self.callbacks = [c for c in callbacks if type(c) is not History] + [
-            c for c in callbacks if type(c) is History
-        ]
+        self.callbacks = list(callbacks or [])
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
                 raise ConfigError(

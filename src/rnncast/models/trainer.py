@@ -158,7 +158,8 @@ class Trainer:
             "steps": math.ceil(len(data) / batch_size),
             "verbose": mode,
         }
-        callback_list = CallbackList([history, *(callbacks or [])], self, params)
+        # History last, as in Keras: it records what the other callbacks add to the logs
+        callback_list = CallbackList([*(callbacks or []), history], self, params)
         history.set_model(self)
         self.history = history
         train(
