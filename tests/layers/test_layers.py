@@ -102,17 +102,17 @@ def test_gru_reset_after_false_has_one_bias_and_loops():
     layer = built(GRU(4, reset_after=False), (5, 2))
     assert not layer.fused
     assert [w.shape for w in layer.keras_weights()] == [(2, 12), (4, 12), (12,)]
-    assert layer.count_params() == (3 * (2 * 4 + 4 * 4 + 4), 0)
+    assert layer.param_counts() == (3 * (2 * 4 + 4 * 4 + 4), 0)
 
 
 def test_keras_parameter_counts():
-    assert built(LSTM(50), (60, 1)).count_params() == (10_400, 0)
-    assert built(LSTM(50), (60, 50)).count_params() == (20_200, 0)
-    assert built(GRU(50), (60, 1)).count_params() == (7_950, 0)
-    assert built(LSTM(8, use_bias=False), (3, 2)).count_params() == (4 * 8 * 10, 0)
-    assert built(Bidirectional(LSTM(50)), (60, 1)).count_params() == (20_800, 0)
-    assert built(Conv1D(64, 3), (60, 1)).count_params() == (256, 0)
-    assert built(BatchNormalization(), (60, 50)).count_params() == (100, 100)
+    assert built(LSTM(50), (60, 1)).param_counts() == (10_400, 0)
+    assert built(LSTM(50), (60, 50)).param_counts() == (20_200, 0)
+    assert built(GRU(50), (60, 1)).param_counts() == (7_950, 0)
+    assert built(LSTM(8, use_bias=False), (3, 2)).param_counts() == (4 * 8 * 10, 0)
+    assert built(Bidirectional(LSTM(50)), (60, 1)).param_counts() == (20_800, 0)
+    assert built(Conv1D(64, 3), (60, 1)).param_counts() == (256, 0)
+    assert built(BatchNormalization(), (60, 50)).param_counts() == (100, 100)
 
 
 def test_lstm_bias_starts_with_forget_gate_ones():
@@ -132,7 +132,7 @@ def test_second_lstm_bias_is_a_zero_buffer_that_stays_zero():
         optimizer.step()
     layer.rnn.reset_parameters()
     assert torch.count_nonzero(layer.rnn.bias_hh_l0) == 0
-    assert layer.count_params() == (4 * 8 * (3 + 8 + 1), 0)
+    assert layer.param_counts() == (4 * 8 * (3 + 8 + 1), 0)
 
 
 def test_input_dropout_mask_is_the_same_at_every_timestep():

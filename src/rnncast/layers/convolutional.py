@@ -38,6 +38,12 @@ class Conv1D(Layer):
         use_bias: Add a bias per filter.
         kernel_initializer: Keras initializer name.
         bias_initializer: Keras initializer name.
+        kernel_regularizer, bias_regularizer, activity_regularizer: Penalties
+            added to the loss; the kernel is seen as Keras's
+            ``(kernel_size, features, filters)``.
+        kernel_constraint, bias_constraint: Projections applied after each
+            optimizer step, on the same Keras layout.
+        trainable: ``False`` freezes the weights.
         input_shape: ``(timesteps, features)`` for a first layer.
         name: Layer name (default ``conv1d``, ``conv1d_1``, ...).
 
@@ -62,10 +68,25 @@ class Conv1D(Layer):
         use_bias: bool = True,
         kernel_initializer: str = "glorot_uniform",
         bias_initializer: str = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         input_shape: Shape | None = None,
         name: str | None = None,
+        trainable: bool = True,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(
+            name=name,
+            input_shape=input_shape,
+            trainable=trainable,
+            activity_regularizer=activity_regularizer,
+        )
+        self._set_weight_options(
+            kernel=(kernel_regularizer, kernel_constraint),
+            bias=(bias_regularizer, bias_constraint),
+        )
         self.filters = positive_int(filters, "filters")
         self.kernel_size = positive_int(_single(kernel_size), "kernel_size")
         self.strides = positive_int(_single(strides), "strides")
@@ -145,8 +166,18 @@ class Conv1D(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": self.kernel_initializer,
             "bias_initializer": self.bias_initializer,
+            **self._weight_options_config("kernel", "bias"),
             **super().get_config(),
         }
+
+    def _keras_weight(self, weight: str) -> torch.Tensor | None:
+        if weight == "kernel":
+            return self.conv.weight.permute(2, 1, 0)  # (kernel_size, features, filters)
+        return self.conv.bias if weight == "bias" else None
+
+    def _assign_keras_weight(self, weight: str, value: torch.Tensor) -> None:
+        target = self.conv.weight if weight == "kernel" else self.conv.bias
+        target.copy_(value.permute(2, 1, 0) if weight == "kernel" else value)
 
     def keras_weights(self) -> list[np.ndarray]:
         weights = [to_numpy(self.conv.weight).transpose(2, 1, 0)]  # (k, in, filters)

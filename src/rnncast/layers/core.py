@@ -29,6 +29,12 @@ class Dense(Layer):
         use_bias: Add a bias vector.
         kernel_initializer: Keras initializer name (default ``"glorot_uniform"``).
         bias_initializer: Keras initializer name (default ``"zeros"``).
+        kernel_regularizer, bias_regularizer, activity_regularizer: Penalties
+            (:mod:`rnncast.regularizers`) added to the loss; the kernel is
+            seen as Keras's ``(features, units)``.
+        kernel_constraint, bias_constraint: Projections
+            (:mod:`rnncast.constraints`) applied after each optimizer step.
+        trainable: ``False`` freezes the weights.
         input_shape: Shape without the batch axis, for a first layer.
         name: Layer name (default ``dense``, ``dense_1``, ...).
 
@@ -49,16 +55,31 @@ class Dense(Layer):
         use_bias: bool = True,
         kernel_initializer: str = "glorot_uniform",
         bias_initializer: str = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         input_shape: Shape | None = None,
         name: str | None = None,
+        trainable: bool = True,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(
+            name=name,
+            input_shape=input_shape,
+            trainable=trainable,
+            activity_regularizer=activity_regularizer,
+        )
         self.units = positive_int(units, "units")
         self.activation = activations.check(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.check(kernel_initializer)
         self.bias_initializer = initializers.check(bias_initializer)
         self._activation = activations.get(activation)
+        self._set_weight_options(
+            kernel=(kernel_regularizer, kernel_constraint),
+            bias=(bias_regularizer, bias_constraint),
+        )
 
     def check_input_shape(self, input_shape: Shape) -> None:
         if len(input_shape) < 1 or input_shape[-1] is None:
@@ -89,8 +110,18 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": self.kernel_initializer,
             "bias_initializer": self.bias_initializer,
+            **self._weight_options_config("kernel", "bias"),
             **super().get_config(),
         }
+
+    def _keras_weight(self, weight: str) -> torch.Tensor | None:
+        if weight == "kernel":
+            return self.linear.weight.T  # (features, units)
+        return self.linear.bias if weight == "bias" else None
+
+    def _assign_keras_weight(self, weight: str, value: torch.Tensor) -> None:
+        target = self.linear.weight if weight == "kernel" else self.linear.bias
+        target.copy_(value.T if weight == "kernel" else value)
 
     def keras_weights(self) -> list[np.ndarray]:
         weights = [to_numpy(self.linear.weight).T]

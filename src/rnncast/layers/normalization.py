@@ -29,6 +29,10 @@ class BatchNormalization(Layer):
         epsilon: Added to the variance before the square root.
         center: Learn an offset ``beta``.
         scale: Learn a scale ``gamma``.
+        beta_regularizer, gamma_regularizer: Penalties added to the loss.
+        beta_constraint, gamma_constraint: Projections after each optimizer step.
+        trainable: ``False`` freezes ``gamma`` and ``beta`` and, as in Keras 3,
+            runs the layer in inference mode (moving statistics, no updates).
         name: Layer name.
 
     Example:
@@ -47,10 +51,24 @@ class BatchNormalization(Layer):
         epsilon: float = 1e-3,
         center: bool = True,
         scale: bool = True,
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         name: str | None = None,
         input_shape: Shape | None = None,
+        trainable: bool = True,
+        activity_regularizer: Any = None,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(
+            name=name,
+            input_shape=input_shape,
+            trainable=trainable,
+            activity_regularizer=activity_regularizer,
+        )
+        self._set_weight_options(
+            beta=(beta_regularizer, beta_constraint), gamma=(gamma_regularizer, gamma_constraint)
+        )
         if axis != -1:
             raise ConfigError(
                 f"BatchNormalization(axis={axis}) is not supported: rnncast "
@@ -77,7 +95,7 @@ class BatchNormalization(Layer):
         super().build(input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, ..., features)
-        if self.training:
+        if self.training and self.trainable:  # Keras 3: a frozen BN runs in inference mode
             flat = x.reshape(-1, x.shape[-1])  # (batch * ..., features)
             variance, mean = torch.var_mean(flat, dim=0, unbiased=False)
             with torch.no_grad():
@@ -90,7 +108,7 @@ class BatchNormalization(Layer):
             y = y * self.gamma
         return y + self.beta if self.beta is not None else y
 
-    def non_trainable_weights(self) -> list[torch.Tensor]:
+    def _statistics(self) -> list[torch.Tensor]:
         return [self.moving_mean, self.moving_variance]
 
     def get_config(self) -> dict[str, Any]:
@@ -100,8 +118,15 @@ class BatchNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
+            **self._weight_options_config("beta", "gamma"),
             **super().get_config(),
         }
+
+    def _keras_weight(self, weight: str) -> torch.Tensor | None:
+        return getattr(self, weight, None) if weight in ("gamma", "beta") else None
+
+    def _assign_keras_weight(self, weight: str, value: torch.Tensor) -> None:
+        getattr(self, weight).copy_(value)
 
     def keras_weights(self) -> list[np.ndarray]:
         learned = [p for p in (self.gamma, self.beta) if p is not None]
@@ -131,11 +156,14 @@ class LayerNormalization(Layer):
         scale: Learn a scale ``gamma``.
         beta_initializer: Keras initializer name of ``beta`` (``"zeros"``).
         gamma_initializer: Keras initializer name of ``gamma`` (``"ones"``).
+        beta_regularizer, gamma_regularizer: Penalties added to the loss.
+        beta_constraint, gamma_constraint: Projections after each optimizer step.
+        trainable: ``False`` freezes ``gamma`` and ``beta``.
         name: Layer name (default ``layer_normalization``, ...).
 
     Raises:
         ConfigError: for another axis, ``epsilon <= 0``, ``rms_scaling=True``
-            or an unsupported Keras argument (regularizers, constraints).
+            or an unsupported Keras argument.
 
     Example:
         >>> from rnncast import Sequential
@@ -154,8 +182,14 @@ class LayerNormalization(Layer):
         scale: bool = True,
         beta_initializer: str = "zeros",
         gamma_initializer: str = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         name: str | None = None,
         input_shape: Shape | None = None,
+        trainable: bool = True,
+        activity_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
         if kwargs.pop("rms_scaling", False):
@@ -164,7 +198,15 @@ class LayerNormalization(Layer):
                 "it); remove it to normalise by mean and variance."
             )
         reject_unsupported("LayerNormalization", kwargs)
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(
+            name=name,
+            input_shape=input_shape,
+            trainable=trainable,
+            activity_regularizer=activity_regularizer,
+        )
+        self._set_weight_options(
+            beta=(beta_regularizer, beta_constraint), gamma=(gamma_regularizer, gamma_constraint)
+        )
         if axis not in (-1, [-1], (-1,)):
             raise ConfigError(
                 f"LayerNormalization(axis={axis}) is not supported: rnncast normalises "
@@ -210,8 +252,15 @@ class LayerNormalization(Layer):
             "scale": self.scale,
             "beta_initializer": self.beta_initializer,
             "gamma_initializer": self.gamma_initializer,
+            **self._weight_options_config("beta", "gamma"),
             **super().get_config(),
         }
+
+    def _keras_weight(self, weight: str) -> torch.Tensor | None:
+        return getattr(self, weight, None) if weight in ("gamma", "beta") else None
+
+    def _assign_keras_weight(self, weight: str, value: torch.Tensor) -> None:
+        getattr(self, weight).copy_(value)
 
     def keras_weights(self) -> list[np.ndarray]:
         return [to_numpy(p) for p in (self.gamma, self.beta) if p is not None]

@@ -45,8 +45,26 @@ class Recurrent(Layer):
         go_backwards: bool = False,
         input_shape: Shape | None = None,
         name: str | None = None,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        trainable: bool = True,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(
+            name=name,
+            input_shape=input_shape,
+            trainable=trainable,
+            activity_regularizer=activity_regularizer,
+        )
+        self._set_weight_options(
+            kernel=(kernel_regularizer, kernel_constraint),
+            recurrent=(recurrent_regularizer, recurrent_constraint),
+            bias=(bias_regularizer, bias_constraint),
+        )
         self.units = positive_int(units, "units")
         self.activation = activations.check(activation)
         self.recurrent_activation = activations.check(recurrent_activation)
@@ -121,8 +139,32 @@ class Recurrent(Layer):
             "recurrent_dropout": self.recurrent_dropout,
             "return_sequences": self.return_sequences,
             "go_backwards": self.go_backwards,
+            **self._weight_options_config("kernel", "recurrent", "bias"),
             **super().get_config(),
         }
+
+    def _keras_weight(self, weight: str) -> torch.Tensor | None:
+        order = self._torch_gate_order()
+        if weight in ("kernel", "recurrent"):
+            torch_weight = self.rnn.weight_ih_l0 if weight == "kernel" else self.rnn.weight_hh_l0
+            return _gates(torch_weight, order, inverse=True).T  # (inputs, gates * units)
+        if weight != "bias" or not self.use_bias:
+            return None
+        bias = _gates(self.rnn.bias_ih_l0, order, inverse=True)  # (gates * units,)
+        if self.has_recurrent_bias:
+            return torch.stack([bias, _gates(self.rnn.bias_hh_l0, order, inverse=True)])
+        return bias
+
+    def _assign_keras_weight(self, weight: str, value: torch.Tensor) -> None:
+        order = self._torch_gate_order()
+        if weight in ("kernel", "recurrent"):
+            target = self.rnn.weight_ih_l0 if weight == "kernel" else self.rnn.weight_hh_l0
+            target.copy_(_gates(value.T, order))
+        elif self.has_recurrent_bias:
+            self.rnn.bias_ih_l0.copy_(_gates(value[0], order))
+            self.rnn.bias_hh_l0.copy_(_gates(value[1], order))
+        else:
+            self.rnn.bias_ih_l0.copy_(_gates(value, order))
 
     def keras_weights(self) -> list[np.ndarray]:
         order = self._torch_gate_order()
@@ -217,6 +259,14 @@ class LSTM(Recurrent):
         go_backwards: Process the sequence backwards (and return it reversed).
         input_shape: ``(timesteps, features)`` for a first layer.
         name: Layer name (default ``lstm``, ``lstm_1``, ...).
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: Penalties
+            (:mod:`rnncast.regularizers`) on Keras's ``kernel`` ``(features,
+            4 * units)``, ``recurrent_kernel`` ``(units, 4 * units)`` and ``bias``.
+        activity_regularizer: Penalty on the output, divided by the batch size.
+        kernel_constraint, recurrent_constraint, bias_constraint: Projections
+            (:mod:`rnncast.constraints`) on the same Keras-layout weights,
+            applied after each optimizer step.
+        trainable: ``False`` freezes the weights.
 
     Example:
         >>> from rnncast import Sequential
@@ -352,7 +402,7 @@ class SimpleRNN(Recurrent):
 
     Raises:
         ConfigError: for a bad value or an unsupported Keras argument
-            (``return_state``, ``stateful``, regularizers, ...).
+            (``return_state``, ``stateful``, ...).
 
     Example:
         >>> from rnncast import Sequential
@@ -380,11 +430,27 @@ class SimpleRNN(Recurrent):
         go_backwards: bool = False,
         input_shape: Shape | None = None,
         name: str | None = None,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        trainable: bool = True,
         **kwargs: Any,
     ) -> None:
         reject_unsupported("SimpleRNN", kwargs)
         super().__init__(
             units,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            trainable=trainable,
             activation=activation,
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
@@ -436,6 +502,16 @@ def _reorder(array: np.ndarray, order: list[int], inverse: bool = False) -> np.n
     if inverse:
         order = list(np.argsort(order))
     return np.concatenate([blocks[i] for i in order], axis=0)
+
+
+def _gates(tensor: torch.Tensor, order: list[int], inverse: bool = False) -> torch.Tensor:
+    """:func:`_reorder` on a tensor, keeping the autograd graph (for regularizers)."""
+    if order == sorted(order):
+        return tensor
+    if inverse:
+        order = [int(i) for i in np.argsort(order)]
+    blocks = tensor.chunk(len(order), dim=0)
+    return torch.cat([blocks[i] for i in order], dim=0)
 
 
 def _mask(like: torch.Tensor, rate: float) -> torch.Tensor:

@@ -106,7 +106,7 @@ class Bidirectional(Layer):
     def from_config(cls, config: dict[str, Any]) -> Bidirectional:
         from rnncast.layers import deserialize
 
-        return cls(**{**config, "layer": deserialize(config["layer"])})
+        return super().from_config({**config, "layer": deserialize(config["layer"])})
 
     def keras_weights(self) -> list[np.ndarray]:
         return self.forward_layer.keras_weights() + self.backward_layer.keras_weights()
@@ -188,7 +188,7 @@ class TimeDistributed(Layer):
     def from_config(cls, config: dict[str, Any]) -> TimeDistributed:
         from rnncast.layers import deserialize
 
-        return cls(**{**config, "layer": deserialize(config["layer"])})
+        return super().from_config({**config, "layer": deserialize(config["layer"])})
 
     def keras_weights(self) -> list[np.ndarray]:
         return self.layer.keras_weights()

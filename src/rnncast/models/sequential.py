@@ -151,8 +151,19 @@ class Sequential(Trainer, nn.Module):
     def count_params(self, trainable_only: bool = False) -> int:
         """Number of weights, as Keras's ``count_params()`` (moving statistics included)."""
         self._require_built("count_params")
-        counts = [layer.count_params() for layer in self._stack]
+        counts = [layer.param_counts() for layer in self._stack]
         return sum(t for t, _ in counts) + (0 if trainable_only else sum(n for _, n in counts))
+
+    @property
+    def trainable(self) -> bool:
+        """``model.trainable = False`` freezes every layer (Keras); effective at the next fit."""
+        return self.__dict__.get("_model_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._model_trainable = bool(value)
+        for layer in self._stack:
+            layer.trainable = value
 
     def _require_built(self, what: str) -> None:
         if not self.built:
