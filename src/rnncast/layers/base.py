@@ -173,9 +173,16 @@ class Layer(nn.Module):
         return self.keras_weights() if self.built else []
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
-        """Load numpy arrays given in Keras's order and shapes (``layer.set_weights(...)``)."""
+        """Load numpy arrays given in Keras's order and shapes (``layer.set_weights(...)``).
+
+        Raises:
+            ShapeError: when the number or the shapes of the arrays do not fit.
+        """
         self._require_built("set_weights")
-        self.set_keras_weights(list(weights))
+        try:
+            self.set_keras_weights(list(weights))
+        except ArtifactError as err:
+            raise ShapeError(str(err)) from None
 
     @property
     def weights(self) -> list[torch.Tensor]:
