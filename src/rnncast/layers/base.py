@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -331,17 +330,32 @@ def add_regularization(model: nn.Module, loss: torch.Tensor) -> torch.Tensor:
 
     Returns ``loss`` itself when no layer has a regularizer (nothing is computed).
     """
-    layers = [m for m in model.modules() if isinstance(m, Layer)]
+    layers = [
+        m for m in _layers_in(model) if m._weight_regularizers or m._activity_loss is not None
+    ]
+    if not layers:
+        return loss
     penalties = [t for m in layers for t in m._activity_losses()]
     penalties += [t for m in layers for t in m._weight_penalties()]
     return loss + torch.stack(penalties).sum() if penalties else loss
 
 
-def apply_constraints(modules: Iterable[nn.Module]) -> None:
-    """Apply every layer's weight constraints; call after each optimizer step."""
-    for module in modules:
-        if isinstance(module, Layer) and module._weight_constraints:
-            module.apply_constraints()
+def apply_constraints(model: nn.Module) -> None:
+    """Apply the weight constraints of every layer in ``model``; call after each optimizer step."""
+    for layer in _layers_in(model):
+        if layer._weight_constraints:
+            layer.apply_constraints()
+
+
+def _layers_in(module: nn.Module) -> list[Layer]:
+    """Every :class:`Layer` inside ``module`` (wrapped ones too), faster than ``modules()``."""
+    found: list[Layer] = []
+    for child in module._modules.values():
+        if isinstance(child, Layer):
+            found.append(child)
+        if child is not None and child._modules:
+            found.extend(_layers_in(child))
+    return found
 
 
 def _record_activity(layer: Layer, inputs: Any, output: Any) -> None:

@@ -143,7 +143,7 @@ def _train_step(model: Sequential, x: torch.Tensor, y: torch.Tensor, meter: _Los
     if loss.requires_grad:  # False when every weight is frozen (trainable=False)
         loss.backward()
     model.optimizer.step()
-    apply_constraints(model.modules())  # weight constraints after each update, as Keras
+    apply_constraints(model)  # weight constraints after each update, as Keras
     meter.update(value, y, prediction)
     return value
 
