@@ -103,6 +103,13 @@ CASES: dict[str, Callable] = {
         M.layers.LSTM(3, activity_regularizer="l1"),
         M.layers.Dense(1, activity_regularizer=M.regularizers.L1L2(l1=0.01, l2=0.02)),
     ],
+    "time_distributed": lambda M: [  # Keras skips the inner activity_regularizer
+        M.layers.TimeDistributed(
+            M.layers.Dense(2, kernel_regularizer="l2", activity_regularizer="l1")
+        ),
+        M.layers.LSTM(3),
+        M.layers.Dense(1),
+    ],
     "bidirectional": lambda M: [
         M.layers.Bidirectional(
             M.layers.LSTM(3, kernel_regularizer="l2", activity_regularizer="l1")

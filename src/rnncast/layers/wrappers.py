@@ -174,7 +174,8 @@ class TimeDistributed(Layer):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, ...)
         batch, steps = x.shape[:2]
-        y = self.layer(x.reshape(batch * steps, *x.shape[2:]))  # (batch * timesteps, ...)
+        # forward, not __call__: as in Keras, the inner layer's activity_regularizer is not applied
+        y = self.layer.forward(x.reshape(batch * steps, *x.shape[2:]))  # (batch * timesteps, ...)
         return y.reshape(batch, steps, *y.shape[1:])  # (batch, timesteps, ...)
 
     def get_config(self) -> dict[str, Any]:
