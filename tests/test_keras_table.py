@@ -441,16 +441,13 @@ def test_the_block_lists_what_tutorials_use(text: str) -> None:
         assert label in rows
 
 
-@pytest.mark.parametrize("status", [NOT_SUPPORTED, NO_EFFECT])
-def test_hand_rows_do_not_contradict_the_code(text: str, status: str) -> None:
+def test_not_supported_rows_fail_on_rnncast(text: str) -> None:
+    status = NOT_SUPPORTED
     found = [snippets for snippets, s in hand_rows(text) if s == status]
     # TensorFlow's own objects (`tf.data.Dataset`) cannot be built here: the one exception
     rows = [checked_code(s) for s in found if not s[0].startswith("tf.")]
     assert rows and all(rows), f"every {status!r} row starts with `keras.` or `model.` code"
     for code in (c for snippets in rows for c in snippets):
-        if status == NO_EFFECT:
-            run_on_rnncast(code)  # raises if rnncast refuses it
-            continue
         try:
             run_on_rnncast(code)
         except Exception as error:  # the kind is checked just below
@@ -460,6 +457,40 @@ def test_hand_rows_do_not_contradict_the_code(text: str, status: str) -> None:
             )
         else:
             pytest.fail(f"{code} is marked {status!r} but runs on rnncast; update docs/keras.md")
+
+
+def without_last_keyword(code: str) -> str:
+    tree = ast.parse(code, mode="eval")
+    tree.body.keywords = tree.body.keywords[:-1]
+    return ast.unparse(tree)
+
+
+def outcome(code: str, capsys: pytest.CaptureFixture[str]) -> tuple[Any, str]:
+    """What running ``code`` returns (arrays as lists, layers as configs) and prints."""
+    capsys.readouterr()
+    result = run_on_rnncast(code)  # raises if rnncast refuses it
+    if isinstance(result, np.ndarray):
+        result = result.tolist()
+    elif hasattr(result, "get_config"):
+        result = result.get_config()
+    return result, capsys.readouterr().out
+
+
+def test_no_effect_rows_run_and_change_nothing(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each "accepted, no effect" cell runs, and gives and prints what it gives without
+    its last keyword."""
+    codes = [
+        code
+        for snippets, status in hand_rows(text)
+        if status == NO_EFFECT
+        for code in checked_code(snippets)
+    ]
+    assert codes
+    for code in codes:
+        assert keyword_target(code)[1], f"{code}: say which keyword has no effect"
+        assert outcome(code, capsys) == outcome(without_last_keyword(code), capsys), code
 
 
 def test_not_supported_names_are_not_public(text: str) -> None:

@@ -123,12 +123,14 @@ def check_output(name: str, out: str, cwd: Path) -> None:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_script_runs_on_rnncast(name: str, rnncast_run) -> None:
     out, cwd = rnncast_run(name)
     check_output(name, out, cwd)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_same_script_with_keras_imports_runs_on_keras(
     name: str, rnncast_run, csv_path: Path, tmp_path: Path
