@@ -200,7 +200,9 @@ def test_bidirectional_sequences_are_aligned_in_time(rng):
 
 
 def test_bidirectional_needs_a_recurrent_layer():
-    with pytest.raises(ConfigError, match=r"Bidirectional wraps a recurrent layer.*got Dense"):
+    with pytest.raises(
+        ConfigError, match=r"Bidirectional's layer must be a recurrent layer.*got Dense"
+    ):
         Bidirectional(Dense(3))
     with pytest.raises(ConfigError, match="merge_mode='max' is not supported"):
         Bidirectional(LSTM(3), merge_mode="max")

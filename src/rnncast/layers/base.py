@@ -147,12 +147,11 @@ def _keras_shape(
     ]
     if batch_input_shape is not None:
         given.append("batch_input_shape")
-        try:
-            batch, *input_shape = tuple(batch_input_shape)
-        except (TypeError, ValueError) as err:
+        if not isinstance(batch_input_shape, list | tuple) or len(batch_input_shape) < 2:
             raise ConfigError(
                 f"batch_input_shape={batch_input_shape!r} must be a tuple such as (32, 60, 1)."
-            ) from err
+            )
+        batch, *input_shape = batch_input_shape
         return (input_shape, batch) if len(given) == 1 else _conflict(given)
     if input_dim is not None:
         return ((input_dim,), None) if len(given) == 1 else _conflict(given)
@@ -257,6 +256,10 @@ _UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "renorm_momentum": ((0.99,), "remove it; rnncast has no batch renormalization"),
     "synchronized": ((False,), "remove it; rnncast normalizes with each process's own batch"),
     "weights": ((None,), "build the model, then call layer.set_weights(...)"),
+    "lora_rank": ((None,), "remove it; rnncast has no LoRA adapters, train the layer itself"),
+    "lora_alpha": ((None,), "remove it; rnncast has no LoRA adapters"),
+    "quantization_config": ((None,), "remove it; rnncast layers compute in float32"),
+    "zero_output_for_mask": ((False, True), "remove it"),
     "trainable": ((True,), "remove it; freeze weights with requires_grad_(False) on the layer"),
     "autocast": ((True,), "remove it; rnncast computes in float32"),
     "mask": ((None,), "remove it; rnncast layers do not propagate masks"),

@@ -263,10 +263,11 @@ class InputLayer(Layer):
         input_shape: Shape | None = None,
         **kwargs: Any,
     ) -> None:
+        spelled = "batch_input_shape" if "batch_input_shape" in kwargs else "batch_shape"
         batch_shape = kwargs.pop("batch_input_shape", batch_shape)  # Keras 3 accepts it too
         if batch_shape is not None:
             if shape is not None:
-                raise ConfigError("give InputLayer shape=... or batch_shape=..., not both.")
+                raise ConfigError(f"give InputLayer shape=... or {spelled}=..., not both.")
             first, *rest = tuple(batch_shape)
             batch_size, shape = (first if batch_size is None else batch_size), tuple(rest)
         shape = shape if shape is not None else input_shape
@@ -506,6 +507,10 @@ class Lambda(Layer):
             raise ConfigError(f"Lambda needs a function, got {type(function).__name__}.")
         self.function = function
         self.output_shape = output_shape
+        if arguments is not None and not isinstance(arguments, dict):
+            raise ConfigError(
+                f"Lambda(arguments={arguments!r}) must be a dict of keyword arguments."
+            )
         self.arguments = dict(arguments or {})
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:

@@ -66,12 +66,12 @@ class Bidirectional(Layer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        for given in (layer, backward_layer):
+        for argument, given in (("layer", layer), ("backward_layer", backward_layer)):
             if given is not None and not isinstance(given, Recurrent):
                 kind = type(given).__name__
                 raise ConfigError(
-                    f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN), got "
-                    f"{kind}; use {kind} directly or wrap a recurrent layer."
+                    f"Bidirectional's {argument} must be a recurrent layer (LSTM, GRU or "
+                    f"SimpleRNN), got {kind}; use {kind} directly or wrap a recurrent layer."
                 )
         if merge_mode not in MERGE_MODES:
             raise ConfigError(
@@ -88,7 +88,7 @@ class Bidirectional(Layer):
             if backward_layer is not None
             else type(layer).from_config({**config, "go_backwards": not layer.go_backwards})
         )
-        _check_directions(self.forward_layer, self.backward_layer)
+        _check_directions(self.forward_layer, self.backward_layer, merge_mode)
 
     @property
     def return_sequences(self) -> bool:
@@ -124,7 +124,8 @@ class Bidirectional(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = self.forward_layer.compute_output_shape(input_shape)
-        width = shape[-1] * 2 if self.merge_mode == "concat" else shape[-1]
+        back = self.backward_layer.compute_output_shape(input_shape)
+        width = shape[-1] + back[-1] if self.merge_mode == "concat" else shape[-1]
         return (*shape[:-1], width)
 
     def forward(
@@ -179,12 +180,17 @@ def _merge(mode: str, ahead: torch.Tensor, behind: torch.Tensor) -> torch.Tensor
     return (ahead + behind) / 2
 
 
-def _check_directions(ahead: Recurrent, behind: Recurrent) -> None:
+def _check_directions(ahead: Recurrent, behind: Recurrent, merge_mode: str) -> None:
     """Keras's checks of a ``backward_layer`` against the forward layer."""
     if ahead.go_backwards == behind.go_backwards:
         raise ConfigError(
             "Bidirectional's backward_layer needs the opposite go_backwards of layer "
             f"(both are {ahead.go_backwards}); set go_backwards=True on backward_layer."
+        )
+    if merge_mode != "concat" and ahead.units != behind.units:
+        raise ConfigError(
+            f"Bidirectional(merge_mode={merge_mode!r}) needs layer and backward_layer with the "
+            f"same units (got {ahead.units} and {behind.units}); use merge_mode='concat'."
         )
     for name in ("return_sequences", "return_state", "stateful"):
         if getattr(ahead, name) != getattr(behind, name):
