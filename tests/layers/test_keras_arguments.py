@@ -333,3 +333,19 @@ def test_recurrent_seed_makes_dropout_masks_reproducible():
         outputs.append(layer.train()(x))
     torch.testing.assert_close(outputs[0], outputs[1])
     assert not torch.equal(outputs[0], outputs[2])
+
+
+@pytest.mark.parametrize(
+    ("arg", "default"),
+    [
+        (p.name, p.default)
+        for p in inspect.signature(keras.Input).parameters.values()
+        if p.name != "shape"
+    ],
+)
+def test_every_keras_input_argument_works_or_is_a_config_error(arg, default):
+    assert R.Input(shape=(6, 3), **{arg: default}).input_shape == (6, 3)
+    try:
+        R.Input(shape=(6, 3), **{arg: another_value(default)})
+    except ConfigError as err:
+        assert arg in str(err), str(err)
