@@ -26,6 +26,20 @@ class Layer(nn.Module):
     or ``None`` for any), and implement ``build``, ``compute_output_shape``,
     ``forward``, ``get_config``, and the Keras weight order in
     ``keras_weights`` / ``set_keras_weights``.
+
+    Keras's arguments of every layer, passed on by subclasses' ``**kwargs``:
+
+    Args:
+        name: Layer name (letters, digits, ``_``, ``-``, ``.``).
+        input_shape: Shape of one sample without the batch axis, for a first layer.
+        input_dim: Keras's shorthand for ``input_shape=(input_dim,)``.
+        batch_size: A fixed batch size (what a stateful recurrent layer needs).
+        batch_input_shape: Keras 2's ``(batch_size, *input_shape)``; Keras 3
+            refuses it, rnncast accepts it so Keras 2 tutorials run.
+        dtype: ``None``, ``"float32"`` or a float32 ``keras.DTypePolicy``;
+            anything else is a ``ConfigError`` (rnncast computes in float32).
+        **kwargs: Other Keras arguments: accepted at their "off" value,
+            otherwise a ``ConfigError`` naming the argument and what to do.
     """
 
     input_rank: ClassVar[int | None] = None
@@ -141,25 +155,25 @@ def _as_shape(shape: Any) -> Shape:
 def _keras_shape(
     input_shape: Any, input_dim: Any, batch_input_shape: Any
 ) -> tuple[Any, int | None]:
-    """``input_shape`` and batch size, also from ``input_dim`` or ``batch_input_shape``."""
-    given = [
-        n for n, v in (("input_shape", input_shape), ("input_dim", input_dim)) if v is not None
-    ]
-    if batch_input_shape is not None:
-        given.append("batch_input_shape")
-        if not isinstance(batch_input_shape, list | tuple) or len(batch_input_shape) < 2:
-            raise ConfigError(
-                f"batch_input_shape={batch_input_shape!r} must be a tuple such as (32, 60, 1)."
-            )
-        batch, *input_shape = batch_input_shape
-        return (input_shape, batch) if len(given) == 1 else _conflict(given)
+    """``(input_shape, batch_size)`` from whichever of Keras's three spellings was given."""
+    given = (
+        ("input_shape", input_shape),
+        ("input_dim", input_dim),
+        ("batch_input_shape", batch_input_shape),
+    )
+    named = [name for name, value in given if value is not None]
+    if len(named) > 1:
+        raise ConfigError(f"give only one of {' / '.join(named)}; each sets the input shape.")
     if input_dim is not None:
-        return ((input_dim,), None) if len(given) == 1 else _conflict(given)
-    return input_shape, None
-
-
-def _conflict(given: list[str]) -> Any:
-    raise ConfigError(f"give only one of {' / '.join(given)}; they all set the input shape.")
+        return (input_dim,), None
+    if batch_input_shape is None:
+        return input_shape, None
+    if not isinstance(batch_input_shape, list | tuple) or len(batch_input_shape) < 2:
+        raise ConfigError(
+            f"batch_input_shape={batch_input_shape!r} must be a tuple such as (32, 60, 1)."
+        )
+    batch, *rest = batch_input_shape
+    return tuple(rest), batch
 
 
 def _batch_size(value: Any) -> int | None:
