@@ -170,6 +170,7 @@ def test_state_is_detached_and_not_saved(tmp_path):
     _, model = twins("lstm")
     model.compile(optimizer="sgd", loss="mse")
     x = np.concatenate(batches(2))
+    model.predict(x, batch_size=BATCH)  # leaves a state made in inference mode; fit can use it
     model.fit(x, np.zeros((len(x), 1), dtype="float32"), batch_size=BATCH, epochs=1, verbose=0)
     lstm = model.layers[1]
     assert [tuple(s.shape) for s in lstm.states] == [(BATCH, 5), (BATCH, 5)]
