@@ -260,8 +260,6 @@ def test_input_errors_are_config_errors():
 @pytest.mark.parametrize(
     ("make", "argument"),
     [
-        (lambda: R.SimpleRNN(4, return_state=True), "return_state"),
-        (lambda: R.SimpleRNN(4, stateful=True), "stateful"),
         (lambda: R.SimpleRNN(4, kernel_regularizer="l2"), "kernel_regularizer"),
         (lambda: R.LayerNormalization(gamma_constraint="non_neg"), "gamma_constraint"),
         (lambda: R.LayerNormalization(rms_scaling=True), "rms_scaling"),
