@@ -86,7 +86,13 @@ def test_fused_kernel_equals_the_timestep_loop(cls, rng):
     assert layer.fused
     x = torch.as_tensor(rng.normal(size=(4, 9, 2)), dtype=torch.float32)
     with torch.no_grad():
-        torch.testing.assert_close(layer(x), layer._loop(x), atol=1e-6, rtol=0)
+        torch.testing.assert_close(layer(x), layer._loop(x)[0], atol=1e-6, rtol=0)
+        start = [torch.randn(4, 6) for _ in range(layer.state_count)]  # a given start state
+        layer.return_state = True
+        fused_out, *fused_states = layer(x, initial_state=start)
+        loop_out, loop_states = layer._loop(x, start)
+        torch.testing.assert_close(fused_out, loop_out, atol=1e-6, rtol=0)
+        torch.testing.assert_close(fused_states, loop_states, atol=1e-6, rtol=0)
 
 
 def test_non_default_activation_uses_the_loop(rng):
@@ -194,7 +200,9 @@ def test_bidirectional_sequences_are_aligned_in_time(rng):
 
 
 def test_bidirectional_needs_a_recurrent_layer():
-    with pytest.raises(ConfigError, match=r"Bidirectional wraps a recurrent layer.*got Dense"):
+    with pytest.raises(
+        ConfigError, match=r"Bidirectional's layer must be a recurrent layer.*got Dense"
+    ):
         Bidirectional(Dense(3))
     with pytest.raises(ConfigError, match="merge_mode='max' is not supported"):
         Bidirectional(LSTM(3), merge_mode="max")

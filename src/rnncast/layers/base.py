@@ -31,10 +31,23 @@ class Layer(nn.Module):
     constrained weights also implement ``_keras_weight`` /
     ``_assign_keras_weight`` (one weight by its Keras name, in Keras's layout).
 
-    ``trainable=False`` freezes the layer's weights (``requires_grad=False``):
-    they leave the optimizer and count as non-trainable, as in Keras.
-    ``activity_regularizer`` adds a penalty on the layer's output, divided by
-    the batch size as Keras 3 does.
+    Keras's arguments of every layer, passed on by subclasses' ``**kwargs``:
+
+    Args:
+        name: Layer name (letters, digits, ``_``, ``-``, ``.``).
+        input_shape: Shape of one sample without the batch axis, for a first layer.
+        trainable: ``False`` freezes the layer's weights (``requires_grad=False``):
+            they leave the optimizer and count as non-trainable, as in Keras.
+        activity_regularizer: A penalty on the layer's output
+            (:mod:`rnncast.regularizers`), divided by the batch size as in Keras 3.
+        input_dim: Keras's shorthand for ``input_shape=(input_dim,)``.
+        batch_size: A fixed batch size (what a stateful recurrent layer needs).
+        batch_input_shape: Keras 2's ``(batch_size, *input_shape)``; Keras 3
+            refuses it, rnncast accepts it so Keras 2 tutorials run.
+        dtype: ``None``, ``"float32"`` or a float32 ``keras.DTypePolicy``;
+            anything else is a ``ConfigError`` (rnncast computes in float32).
+        **kwargs: Other Keras arguments: accepted at their "off" value,
+            otherwise a ``ConfigError`` naming the argument and what to do.
     """
 
     input_rank: ClassVar[int | None] = None
@@ -43,13 +56,23 @@ class Layer(nn.Module):
         self,
         name: str | None = None,
         input_shape: Shape | None = None,
+        *,
         trainable: bool = True,
         activity_regularizer: Any = None,
+        input_dim: int | None = None,
+        batch_size: int | None = None,
+        batch_input_shape: Shape | None = None,
+        dtype: Any = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__()
         if name is not None and not re.fullmatch(r"[A-Za-z_][\w.-]*", str(name)):
             raise ConfigError(f"layer name {name!r} must be letters, digits, '_', '-' or '.'.")
+        reject_unsupported(type(self).__name__, kwargs)
+        check_dtype(dtype, type(self).__name__)
         self.name = name
+        input_shape, self.batch_size = _keras_shape(input_shape, input_dim, batch_input_shape)
+        self.batch_size = _batch_size(batch_size if batch_size is not None else self.batch_size)
         self.input_shape = _as_shape(input_shape) if input_shape is not None else None
         self.built = False
         self.built_input_shape: Shape | None = None
@@ -77,6 +100,8 @@ class Layer(nn.Module):
         config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
         if self.input_shape is not None:
             config["input_shape"] = list(self.input_shape)
+        if self.batch_size is not None:
+            config["batch_size"] = self.batch_size
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers_module.serialize(
                 self.activity_regularizer
@@ -396,6 +421,74 @@ def _as_shape(shape: Any) -> Shape:
     return dims
 
 
+def _keras_shape(
+    input_shape: Any, input_dim: Any, batch_input_shape: Any
+) -> tuple[Any, int | None]:
+    """``(input_shape, batch_size)`` from whichever of Keras's three spellings was given."""
+    given = (
+        ("input_shape", input_shape),
+        ("input_dim", input_dim),
+        ("batch_input_shape", batch_input_shape),
+    )
+    named = [name for name, value in given if value is not None]
+    if len(named) > 1:
+        raise ConfigError(f"give only one of {' / '.join(named)}; each sets the input shape.")
+    if input_dim is not None:
+        return (input_dim,), None
+    if batch_input_shape is None:
+        return input_shape, None
+    if not isinstance(batch_input_shape, list | tuple) or len(batch_input_shape) < 2:
+        raise ConfigError(
+            f"batch_input_shape={batch_input_shape!r} must be a tuple such as (32, 60, 1)."
+        )
+    batch, *rest = batch_input_shape
+    return tuple(rest), batch
+
+
+def _batch_size(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ConfigError(f"batch_size={value!r} must be a positive integer (or None).")
+    return int(value)
+
+
+def check_dtype(dtype: Any, kind: str) -> None:
+    """Accept Keras's ``dtype`` when it means float32; rnncast layers compute in float32.
+
+    Example:
+        >>> check_dtype("float32", "Dense")
+        >>> check_dtype("float16", "Dense")
+        Traceback (most recent call last):
+        ...
+        rnncast.exceptions.ConfigError: Dense(dtype='float16') is not supported: rnncast layers compute in float32; remove dtype= or use dtype="float32".
+    """  # noqa: E501
+    name = getattr(dtype, "name", dtype)  # a keras.DTypePolicy has .name
+    if dtype is None or name in ("float32", torch.float32):
+        return
+    raise ConfigError(
+        f"{kind}(dtype={dtype!r}) is not supported: rnncast layers compute in float32; "
+        'remove dtype= or use dtype="float32".'
+    )
+
+
+def channels_last(data_format: Any, kind: str) -> None:
+    """Accept Keras's ``data_format`` when it means channels-last (the only layout here).
+
+    Example:
+        >>> channels_last(None, "Flatten")
+        >>> channels_last("channels_first", "Flatten")
+        Traceback (most recent call last):
+        ...
+        rnncast.exceptions.ConfigError: Flatten(data_format='channels_first') is not supported: rnncast inputs are channels-last (batch, timesteps, features); use data_format='channels_last'.
+    """  # noqa: E501
+    if data_format not in (None, "channels_last"):
+        raise ConfigError(
+            f"{kind}(data_format={data_format!r}) is not supported: rnncast inputs are "
+            "channels-last (batch, timesteps, features); use data_format='channels_last'."
+        )
+
+
 def _snake(name: str) -> str:
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
@@ -427,16 +520,18 @@ def assign(target: torch.Tensor, value: np.ndarray | torch.Tensor) -> None:
 
 # Keras arguments rnncast does not implement, with the value that means "off" (accepted
 # silently, as a tutorial may spell out a default) and what to do instead.
-# Layers that take trainable / activity_regularizer as arguments handle them in Layer.__init__;
-# the two rows below serve the others, whose property can still be set after creation.
 _UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
-    "activity_regularizer": ((None,), "set layer.activity_regularizer = ... after creating it"),
-    "trainable": ((True,), "set layer.trainable = False after creating it"),
-    "return_state": ((False,), "remove it; a Sequential layer passes on its outputs only"),
-    "stateful": ((False,), "remove it; give the model longer windows instead of state"),
-    "unroll": ((False,), "remove it; rnncast picks fused kernels or a loop itself"),
-    "seed": ((None,), "call rnncast.set_random_seed(...) once instead"),
-    "dtype": ((None, "float32"), "remove it; rnncast layers compute in float32"),
+    "seed": ((None,), "this layer draws no random numbers; remove it"),
+    "use_cudnn": (("auto",), "remove it; only recurrent layers take use_cudnn"),
+    "renorm": ((False,), "remove it; rnncast's BatchNormalization has no batch renormalization"),
+    "renorm_clipping": ((None,), "remove it; rnncast has no batch renormalization"),
+    "renorm_momentum": ((0.99,), "remove it; rnncast has no batch renormalization"),
+    "synchronized": ((False,), "remove it; rnncast normalizes with each process's own batch"),
+    "weights": ((None,), "build the model, then call layer.set_weights(...)"),
+    "lora_rank": ((None,), "remove it; rnncast has no LoRA adapters, train the layer itself"),
+    "lora_alpha": ((None,), "remove it; rnncast has no LoRA adapters"),
+    "quantization_config": ((None,), "remove it; rnncast layers compute in float32"),
+    "zero_output_for_mask": ((False, True), "remove it"),
     "autocast": ((True,), "remove it; rnncast computes in float32"),
     "mask": ((None,), "remove it; rnncast layers do not propagate masks"),
     "sparse": ((None, False), "remove it; rnncast inputs are dense arrays"),
