@@ -222,10 +222,10 @@ def check_values(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> N
 
 
 def _jump_columns(frame: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:
-    """The closes (``close``, ``adj_close``), or the price columns named in ``columns``."""
-    if columns is None:
-        return [c for c in ("close", "adj_close") if c in frame.columns]
-    return [c for c in columns if c in PRICE_COLUMNS and c in frame.columns]
+    """The closes in use (``close``, ``adj_close``), or else the price columns in use."""
+    used = [c for c in (frame.columns if columns is None else columns) if c in frame.columns]
+    closes = [c for c in ("close", "adj_close") if c in used]
+    return closes or [c for c in used if c in PRICE_COLUMNS]
 
 
 def check_constant(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> None:
@@ -258,8 +258,8 @@ def check_jumps(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> No
     A real crash or rally that is not split-sized passes, for example AAPL's
     x0.48 on 2000-09-29 in the bundled sample; so do real moves that neither
     revert nor stay. ``allow_jumps=True`` in :func:`validate` skips the check.
-    Checked columns: ``close`` and ``adj_close``, or the price columns in
-    ``columns``.
+    Checked columns: ``close`` and ``adj_close`` (of ``columns`` when given),
+    or else the price columns in ``columns``.
 
     Example:
         >>> import pandas as pd

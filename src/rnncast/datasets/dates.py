@@ -99,6 +99,11 @@ def line(label: object) -> str:
     return f"line {label + 2}" if isinstance(label, int | np.integer) else f"row {label!r}"
 
 
+def _show(value: object) -> str:
+    """``repr`` of a cell without numpy's ``np.int64(...)`` wrapper."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _is_number(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
@@ -109,7 +114,8 @@ def _numbers(values: pd.Series, where: str) -> pd.DatetimeIndex:
     finite = np.isfinite(numbers)
     if not finite.all():
         first = int(np.argmax(~finite))
-        raise DataError(f"{where} holds {values.iloc[first]!r} on {line(values.index[first])}.")
+        shown = _show(values.iloc[first])
+        raise DataError(f"{where} holds {shown} on {line(values.index[first])}; correct it.")
     whole = bool((numbers == np.round(numbers)).all())
     low, high = float(numbers.min()), float(numbers.max())
     if whole and low >= 1000_01_01 and high <= 9999_12_31:
@@ -127,7 +133,7 @@ def _numbers(values: pd.Series, where: str) -> pd.DatetimeIndex:
             )
         return _epochs(numbers, unit, values, where)
     raise DataError(
-        f"{where} holds numbers ({values.iloc[0]!r} on {line(values.index[0])}, ...) that are "
+        f"{where} holds numbers ({_show(values.iloc[0])} on {line(values.index[0])}, ...) that are "
         "neither YYYYMMDD dates, 4-digit years nor epoch seconds/milliseconds (>= 1e8); "
         f"{_ASK}, or give dates such as 2024-01-02."
     )
@@ -139,9 +145,9 @@ def _epochs(numbers: np.ndarray, unit: str, values: pd.Series, where: str) -> pd
     if outside.any():
         first = int(np.argmax(outside))
         raise DataError(
-            f"{where} holds {values.iloc[first]!r} on {line(values.index[first])}, read as epoch "
-            f"{unit} that is after {_HIGH.date()}, the last date pandas can store; check the "
-            f"value or {_ASK}."
+            f"{where} holds {_show(values.iloc[first])} on {line(values.index[first])}, read "
+            f"as epoch {unit} that is after {_HIGH.date()}, the last date pandas can store; "
+            f"check the value or {_ASK}."
         )
     return pd.DatetimeIndex(pd.to_datetime(numbers, unit=unit))
 
@@ -158,7 +164,10 @@ def _strings(text: pd.Series, where: str) -> pd.DatetimeIndex:
         return _day_or_month_first(text, dmy, where)
     has_month = text.str.contains(_MONTH.pattern)
     if has_month.all() and text.str.contains(_YEAR.pattern).all():
-        return _to_datetime(text, where, "a date", format=None)
+        try:  # one format inferred from the first value (fast), else each value on its own
+            return _to_datetime(text, where, "a date", format=None)
+        except DataError:
+            return _to_datetime(text, where, "a date", format="mixed")
     kinds = np.select([ymd[0].notna(), dmy[0].notna(), has_month], ["y", "d", "m"], "?")
     if (kinds != kinds[0]).any() and kinds[0] != "?":
         other = int(np.argmax(kinds != kinds[0]))
@@ -253,7 +262,7 @@ def _checked(parsed: pd.DatetimeIndex, values: pd.Series, where: str) -> pd.Date
     if outside.any():
         first = int(np.argmax(outside))
         raise DataError(
-            f"{where} holds {values.iloc[first]!r} on {line(values.index[first])}, outside "
+            f"{where} holds {_show(values.iloc[first])} on {line(values.index[first])}, outside "
             f"the dates pandas can store ({_LOW.date()} .. {_HIGH.date()}); correct that row."
         )
     return pd.DatetimeIndex(parsed, name=DATE).as_unit("ns")
