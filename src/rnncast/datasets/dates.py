@@ -154,6 +154,9 @@ def _epochs(numbers: np.ndarray, unit: str, values: pd.Series, where: str) -> pd
 
 def _strings(text: pd.Series, where: str) -> pd.DatetimeIndex:
     """Dispatch on the shape of every value: numbers, year-first, D/M/Y or month names."""
+    plain = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")  # the common case, fast
+    if plain.notna().all():
+        return pd.DatetimeIndex(plain)
     if text.str.fullmatch(_NUMBER.pattern).all():
         return _numbers(pd.to_numeric(text), where)
     ymd = text.str.extract(_YMD)
