@@ -33,6 +33,15 @@ from rnncast.exceptions import FitError, RnncastError
 EXIT_USER_ERROR, EXIT_RUNTIME_ERROR, EXIT_INTERRUPTED = 2, 1, 130
 # Library messages name Python calls; on the command line the fix is an option.
 CLI_FIXES = (
+    (r"pass allow_jumps=True", "pass --allow-jumps"),
+    (r"pass date_format=(?= |\()", "pass --date-format"),
+    (r"; on the command line --date-format\.", "."),
+    (r" \(--date-format on the command line\)", ""),
+    (r"date_format=('[^']*')", r"--date-format \1"),
+    (
+        r"leave ticker= out to use it as it is, or pass the file of that ticker\.",
+        "leave --ticker (data.ticker) out to use it as it is, or pass the file of that ticker.",
+    ),
     (
         r"To work offline, read a CSV export with rnncast\.datasets\.read_csv.*",
         "To work offline, pass --csv FILE with a price CSV, or a sample --ticker "
@@ -55,15 +64,6 @@ CLI_FIXES = (
     (
         r"select one ticker, e\.g\. frame\[frame\.ticker == '[^']*'\]\.",
         "pass --ticker with one of the file's tickers.",
-    ),
-    (r"pass allow_jumps=True", "pass --allow-jumps"),
-    (r"pass date_format=(?= |\()", "pass --date-format"),
-    (r"; on the command line --date-format\.", "."),
-    (r" \(--date-format on the command line\)", ""),
-    (r"date_format=('[^']*')", r"--date-format \1"),
-    (
-        r"leave ticker= out to use it as it is, or pass the file of that ticker\.",
-        "leave --ticker (data.ticker) out to use it as it is, or pass the file of that ticker.",
     ),
 )
 SUMMARY_COLUMNS = [
