@@ -59,8 +59,14 @@ NONE = "none"  # how a config file or --set says None (TOML has no null)
 SCHEMA: dict[str, Any] = {
     "name": _f(str, "lstm", help="name of the run folder and report"),
     "data": {
-        "ticker": _f(str, "AAPL", help="sample ticker (rnncast data list)"),
+        "ticker": _f(
+            OPTIONAL_STR,
+            None,
+            help="sample ticker (rnncast data list; default AAPL), or the one to pick from csv",
+        ),
         "csv": _f(OPTIONAL_STR, None, help="price CSV file; overrides ticker"),
+        "date_format": _f(OPTIONAL_STR, None, help="the csv's date format, e.g. %d/%m/%Y"),
+        "allow_jumps": _f(bool, False, help="accept one-day moves the data check flags"),
         "features": _f(list, ["close:log_return"], help="inputs: column or column:transform"),
         "target": _f(str, "close", help="column to forecast"),
         "val": _f(float, 0.15, minimum=0.0, help="validation fraction"),

@@ -56,11 +56,24 @@ class RunResult:
 def load_data(data: dict[str, Any]) -> tuple[pd.DataFrame, str]:
     """The price frame a config asks for (a CSV file, or a sample ticker)."""
     if data.get("csv"):
-        frame = rc.datasets.read_csv(data["csv"], fill=data.get("fill"))
-        if "ticker" in frame.columns:
-            frame = _one_ticker(frame, data["ticker"], data["csv"])
-        return frame, str(data["csv"])
-    return load_sample(data["ticker"]), f"sample {data['ticker'].upper()}"
+        frame = rc.datasets.read_csv(
+            data["csv"],
+            ticker=data.get("ticker"),
+            fill=data.get("fill"),
+            date_format=data.get("date_format"),
+            allow_jumps=bool(data.get("allow_jumps")),
+            required=_columns_in_use(data),
+        )
+        return _one_ticker(frame, data["csv"]), str(data["csv"])
+    ticker = data.get("ticker") or "AAPL"
+    return load_sample(ticker), f"sample {ticker.upper()}"
+
+
+def _columns_in_use(data: dict[str, Any]) -> list[str]:
+    """The columns a run reads (features and target): only they must be complete."""
+    from rnncast.data.features import feature_columns
+
+    return list(dict.fromkeys([*feature_columns(data["features"]), data["target"]]))
 
 
 def load_sample(ticker: str, adjusted: bool = True) -> pd.DataFrame:
@@ -318,15 +331,19 @@ def _slug(name: str) -> str:
     return cleaned or "run"
 
 
-def _one_ticker(frame: pd.DataFrame, ticker: str, source: str) -> pd.DataFrame:
-    tickers = [str(t) for t in frame["ticker"].unique()]
-    if ticker not in tickers:
-        shown = ", ".join(tickers[:8]) + (", ..." if len(tickers) > 8 else "")
+def _one_ticker(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One series: a ticker column with a single ticker is that ticker's series."""
+    if "ticker" not in frame.columns:
+        return frame
+    tickers = sorted(str(t) for t in frame["ticker"].unique())
+    if len(tickers) > 1:
+        more = f", ... ({len(tickers)} in all)" if len(tickers) > 8 else ""
+        shown = ", ".join(tickers[:8]) + more
         raise ConfigError(
-            f"{source} holds the ticker(s) {shown}, not {ticker!r}; pass --ticker with one of "
-            f"them, e.g. --ticker {tickers[0]} (or set data.ticker)."
+            f"{source} holds {len(tickers)} tickers ({shown}) and a run forecasts one series; "
+            f"pass --ticker with one of them, e.g. --ticker {tickers[0]} (or set data.ticker)."
         )
-    return frame[frame["ticker"] == ticker].drop(columns="ticker")
+    return frame.drop(columns="ticker")
 
 
 # ------------------------------------------------------------------ backtest

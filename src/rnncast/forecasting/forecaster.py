@@ -26,7 +26,7 @@ from rnncast import optimizers, saving
 from rnncast._internal.checks import positive_int
 from rnncast.data.calendar import next_trading_days
 from rnncast.data.features import feature_columns, next_row, parse_features
-from rnncast.data.validation import TICKER_COLUMN
+from rnncast.data.validation import single_series
 from rnncast.data.windowizer import Windowizer
 from rnncast.exceptions import (
     ArtifactError,
@@ -151,13 +151,14 @@ class Forecaster(IntervalMethods, ScoringMethods):
         Returns:
             ``self``.
         """
-        _check_single(train, "train")
+        train = _check_single(train, "train")
+        _check_not_constant(train, self.target)
         self.windowizer_ = self._new_windowizer()
         X, y = self.windowizer_.fit_transform(train)
         self.model_ = self._build_model(X.shape[2])
         early, calibrate = None, None
         if validation is not None and len(validation):
-            _check_single(validation, "validation")
+            validation = _check_single(validation, "validation")
             early, calibrate = split_calibration(validation, calibration, self.lookback)
             fit_kwargs.setdefault(
                 "validation_data", self.windowizer_.transform(early, context=train)
@@ -224,7 +225,7 @@ class Forecaster(IntervalMethods, ScoringMethods):
             ``k-1`` rows later).
         """
         self._check_fitted()
-        _check_single(frame, "frame")
+        frame = _check_single(frame, "frame")
         return self._forecast_windows(frame, context, self.horizon)
 
     def _forecast_windows(
@@ -298,7 +299,7 @@ class Forecaster(IntervalMethods, ScoringMethods):
             price units (plus ``lower``/``upper``).
         """
         self._check_fitted()
-        _check_single(frame, "frame")
+        frame = _check_single(frame, "frame")
         days = positive_int(days, "days")
         if self.strategy == "direct" and days > self.horizon:
             raise ConfigError(
@@ -443,9 +444,18 @@ def _as_frame(prices: np.ndarray, dates: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(prices, index=pd.DatetimeIndex(dates, name="date"), columns=columns)
 
 
-def _check_single(frame: pd.DataFrame, name: str) -> None:
-    if isinstance(frame, pd.DataFrame) and TICKER_COLUMN in frame.columns:
+def _check_single(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """One series; a ticker column holding a single ticker is that ticker's series."""
+    return single_series(frame, name, "a Forecaster works on one series")
+
+
+def _check_not_constant(train: pd.DataFrame, target: str) -> None:
+    """A target that never changes has nothing to learn: refuse it before training."""
+    if not isinstance(train, pd.DataFrame) or target not in train.columns or len(train) < 2:
+        return
+    values = train[target].to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.nanmin(values) == np.nanmax(values):
         raise DataError(
-            f"{name} has a '{TICKER_COLUMN}' column; a Forecaster works on one "
-            "series: select one ticker, e.g. frame[frame.ticker == 'AAPL']."
+            f"train column {target!r} is constant ({values[0]:g} on all {len(values)} rows): "
+            "there is nothing to forecast; check the data (a placeholder or a frozen feed?)."
         )
