@@ -1,0 +1,202 @@
+"""Reliability of the command line: named errors for bad configs, unique run folders, early checks.
+
+Issue 14 items 1, 4, 6 (configs), 12 and 13; the forecast range check of item 11
+is in tests/forecasting/test_divergence.py.
+"""
+
+import copy
+import math
+import os
+import subprocess
+import sys
+import threading
+import tomllib
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from rnncast.cli import main
+from rnncast.cli import pipelines as runner
+from rnncast.cli.config import (
+    MAX_PARAMETERS,
+    MAX_UNITS,
+    load_config,
+    packaged_configs,
+    read_config_text,
+)
+from rnncast.exceptions import ConfigError
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+SMALL = [
+    "--set",
+    'model.layers=[{type="LSTM", units=4}, {type="Dense", units=1}]',
+    "--set",
+    "training.epochs=1",
+    "--set",
+    "forecast.lookback=10",
+    "--set",
+    "evaluation.baselines=[]",
+]
+
+
+# ------------------------------------------------------------------ item 6: config fuzz
+def leaves(node, path=()):
+    """Every ``(path, value)`` leaf of a parsed TOML document (list items included)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from leaves(value, (*path, key))
+    elif isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
+        for i, value in enumerate(node):
+            yield from leaves(value, (*path, i))
+    else:
+        yield path, node
+
+
+def replaced(document, path, value):
+    copied = copy.deepcopy(document)
+    node = copied
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return copied
+
+
+WRONG = [
+    "ten",
+    ["LSTM"],
+    {"nested": {"deeper": 1}},
+    -1,
+    -1.5,
+    0,
+    1_000_000,
+    2**63 - 1,
+    1e300,
+    math.inf,
+    math.nan,
+    True,
+    [[1, 2], {"a": 1}],
+    "",
+]
+
+
+def mutations():
+    for name in packaged_configs():
+        document = tomllib.loads(read_config_text(name)[1])
+        for path, _ in leaves(document):
+            for value in WRONG:
+                yield name, document, path, value
+        for section in document:
+            yield name, document, (section,), 5  # a section replaced by a number
+
+
+def test_every_wrong_leaf_in_the_packaged_configs_is_a_config_error(tmp_path):
+    outcomes = {"accepted": 0, "refused": 0}
+    file = tmp_path / "mutated.toml"
+    for name, document, path, value in mutations():
+        file.write_text(tomli_w.dumps(replaced(document, path, value)), encoding="utf-8")
+        try:
+            load_config(file)
+        except ConfigError:
+            outcomes["refused"] += 1
+        except Exception as err:  # noqa: BLE001 - the point of the test
+            pytest.fail(f"{name} {path}={value!r}: {type(err).__name__}: {err}")
+        else:
+            outcomes["accepted"] += 1
+    assert outcomes["refused"] > 10 * outcomes["accepted"], outcomes
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ('model.layers=[{type="LSTM", units=1000000}, {type="Dense", units=1}]', "units=1000000"),
+        ('model.layers=[{type="Bidirectional", layer={type="GRU", units=99999}}]', "units=99999"),
+        ('model.layers=[{type=["LSTM"], units=4}]', r"model.layers\[0\].type must be a layer"),
+        ('model.layers=[{type={a=1}}]', r"model.layers\[0\].type must be a layer name"),
+        ("training.learning_rate=inf", "training.learning_rate=inf must be a finite number"),
+        ("training.learning_rate=nan", "training.learning_rate=nan must be a finite number"),
+        ("training.learning_rate=-0.1", "training.learning_rate=-0.1 must be >= 0"),
+        ("forecast.days=100000000", "forecast.days=100000000 must be <= 1000"),
+        ("training.seed=-1", "training.seed=-1 must be >= 0"),
+        ("evaluation.interval=5.0", "evaluation.interval=5.0 must be <= 0.999"),
+    ],
+)
+def test_bad_values_name_the_key(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=[override])
+
+
+def test_learning_rate_zero_is_allowed_as_in_keras():
+    assert load_config(overrides=["training.learning_rate=0"])["training"]["learning_rate"] == 0
+
+
+def test_parameter_limit_is_an_estimate_before_allocation():
+    wide = f'model.layers=[{{type="LSTM", units={MAX_UNITS}}}, {{type="Dense", units=1}}]'
+    assert 4 * MAX_UNITS * (MAX_UNITS + 2) > MAX_PARAMETERS  # the widest LSTM is over the limit
+    with pytest.raises(ConfigError, match=r"about 67,\d+,\d+ parameters by model.layers\[0\]"):
+        load_config(overrides=[wide])
+    # The tutorial model's estimate is its real parameter count.
+    from rnncast.cli.config import check_size
+    from rnncast.cli.pipelines import build_forecaster
+
+    config = load_config(overrides=["forecast.lookback=10"])
+    model = build_forecaster(config).model
+    model.build((None, 10, 1))
+    assert check_size(config) == model.count_params()
+
+
+def test_deeply_nested_toml_is_a_config_error(tmp_path):
+    file = tmp_path / "deep.toml"
+    file.write_text("name = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError, match="deep.toml"):
+        load_config(file)
+
+
+# ------------------------------------------------------------------ item 13: config files
+def test_a_utf8_bom_is_read(tmp_path):
+    file = tmp_path / "bom.toml"
+    file.write_bytes(b"\xef\xbb\xbf[training]\nepochs = 3\n")
+    assert load_config(file)["training"]["epochs"] == 3
+
+
+def test_a_binary_config_is_a_config_error_naming_the_file(tmp_path):
+    file = tmp_path / "model.bin"
+    file.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    with pytest.raises(ConfigError, match=r"model.bin is not UTF-8 text \(byte 0"):
+        load_config(file)
+
+
+def test_csv_in_a_config_file_is_relative_to_its_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "run.toml").write_text('[data]\ncsv = "data/prices.csv"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_config("project/run.toml")["data"]["csv"] == str(
+        Path("project") / "data" / "prices.csv"
+    )
+    absolute = tmp_path / "abs.csv"
+    (folder / "abs.toml").write_text(f'[data]\ncsv = "{absolute}"\n')
+    assert load_config(folder / "abs.toml")["data"]["csv"] == str(absolute)
+    # --set and --csv stay relative to the working folder.
+    assert load_config(folder / "run.toml", ['data.csv="x.csv"'])["data"]["csv"] == "x.csv"
+
+
+def test_direct_strategy_with_more_days_than_horizon_is_an_error():
+    with pytest.raises(ConfigError) as info:
+        load_config(overrides=["forecast.strategy=direct", "forecast.horizon=2", "forecast.days=5"])
+    message = str(info.value)
+    assert "forecast.days=5 is more than forecast.horizon=2" in message
+    assert "forecast.strategy='recursive'" in message and "forecast.days=2" in message
+    config = load_config(
+        overrides=["forecast.strategy=direct", "forecast.horizon=2", "forecast.days=2"]
+    )
+    assert config["forecast"]["days"] == 2
+
+
+def test_cli_prints_one_line_for_a_list_layer_type(tmp_path, capsys):
+    file = tmp_path / "bad.toml"
+    file.write_text('[model]\nlayers = [{ type = ["LSTM"], units = 4 }]\n')
+    assert main(["run", "--config", str(file), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.layers[0].type must be a layer name" in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
