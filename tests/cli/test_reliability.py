@@ -99,7 +99,7 @@ def test_every_wrong_leaf_in_the_packaged_configs_is_a_config_error(tmp_path):
             load_config(file)
         except ConfigError:
             outcomes["refused"] += 1
-        except Exception as err:  # noqa: BLE001 - the point of the test
+        except Exception as err:
             pytest.fail(f"{name} {path}={value!r}: {type(err).__name__}: {err}")
         else:
             outcomes["accepted"] += 1
@@ -112,7 +112,7 @@ def test_every_wrong_leaf_in_the_packaged_configs_is_a_config_error(tmp_path):
         ('model.layers=[{type="LSTM", units=1000000}, {type="Dense", units=1}]', "units=1000000"),
         ('model.layers=[{type="Bidirectional", layer={type="GRU", units=99999}}]', "units=99999"),
         ('model.layers=[{type=["LSTM"], units=4}]', r"model.layers\[0\].type must be a layer"),
-        ('model.layers=[{type={a=1}}]', r"model.layers\[0\].type must be a layer name"),
+        ("model.layers=[{type={a=1}}]", r"model.layers\[0\].type must be a layer name"),
         ("training.learning_rate=inf", "training.learning_rate=inf must be a finite number"),
         ("training.learning_rate=nan", "training.learning_rate=nan must be a finite number"),
         ("training.learning_rate=-0.1", "training.learning_rate=-0.1 must be >= 0"),
@@ -148,7 +148,7 @@ def test_parameter_limit_is_an_estimate_before_allocation():
 def test_deeply_nested_toml_is_a_config_error(tmp_path):
     file = tmp_path / "deep.toml"
     file.write_text("name = " + "[" * 100_000 + "]" * 100_000 + "\n")
-    with pytest.raises(ConfigError, match="deep.toml"):
+    with pytest.raises(ConfigError, match=r"deep\.toml: values are nested too deeply"):
         load_config(file)
 
 
@@ -200,3 +200,190 @@ def test_cli_prints_one_line_for_a_list_layer_type(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "model.layers[0].type must be a layer name" in err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+# ------------------------------------------------------------------ item 1: unique run folders
+FIXED = "20260101-120000"
+
+
+class FixedClock:
+    """Stands in for ``datetime`` in pipelines: every run starts in the same second."""
+
+    @staticmethod
+    def now():
+        import datetime
+
+        return datetime.datetime(2026, 1, 1, 12, 0, 0)
+
+
+def test_threads_claiming_in_the_same_second_get_distinct_folders(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "datetime", FixedClock)
+    count, names, errors = 12, [], []
+    barrier = threading.Barrier(count)
+
+    def claim():
+        try:
+            barrier.wait()
+            with runner.reserved_run_path(tmp_path, "lstm") as path:
+                names.append(path.name)
+                barrier.wait()  # every claim is held at once
+                path.mkdir()  # what atomic_folder's rename does
+        except Exception as err:  # reported below, with the thread's error
+            errors.append(err)
+
+    threads = [threading.Thread(target=claim) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(names) == sorted(
+        [f"{FIXED}-lstm"] + [f"{FIXED}-lstm-{n}" for n in range(2, count + 1)]
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)  # markers are gone
+
+
+CLAIM = """
+import sys, time, datetime
+from pathlib import Path
+from rnncast.cli import pipelines
+class Clock:
+    @staticmethod
+    def now():
+        return datetime.datetime(2026, 1, 1, 12, 0, 0)
+pipelines.datetime = Clock
+out, go = Path(sys.argv[1]), Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.01)
+with pipelines.reserved_run_path(out, "lstm") as path:
+    time.sleep(0.3)
+    path.mkdir()
+    print(path.name)
+"""
+
+
+def test_processes_claiming_in_the_same_second_get_distinct_folders(tmp_path):
+    go = tmp_path / "go"
+    out = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIM, str(out), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    go.touch()
+    names = [p.communicate(timeout=120)[0].strip() for p in processes]
+    assert all(p.returncode == 0 for p in processes), [p.stderr for p in processes]
+    assert len(set(names)) == 4 and f"{FIXED}-lstm" in names
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+
+
+def test_a_killed_runs_marker_is_cleaned_and_its_name_skipped(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "datetime", FixedClock)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    stale = tmp_path / f".{FIXED}-lstm.reserved"
+    stale.mkdir()
+    import socket
+
+    (stale / "owner").write_text(f"{socket.gethostname()} {gone.stdout.strip()}\n")
+    alive = tmp_path / f".{FIXED}-gru.reserved"
+    alive.mkdir()
+    (alive / "owner").write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    with runner.reserved_run_path(tmp_path, "lstm") as path:
+        assert path.name == f"{FIXED}-lstm"  # the dead owner's claim was removed
+    with runner.reserved_run_path(tmp_path, "gru") as path:
+        assert path.name == f"{FIXED}-gru-2"  # a live owner keeps its name
+    assert alive.exists() and not stale.exists()
+
+
+RUN_FILES = {
+    "config.toml",
+    "forecaster",
+    "metrics.json",
+    "predictions.csv",
+    "forecast.csv",
+    "plots",
+    "report.html",
+}
+
+
+@pytest.mark.slow
+def test_two_concurrent_runs_with_the_same_out_both_keep_their_folder(tmp_path):
+    out = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "200"}
+    command = [sys.executable, "-m", "rnncast", "run", "--out", str(out), *SMALL]
+    processes = [
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=600) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], [err for _, err in results]
+    folders = sorted(out.iterdir())
+    assert len(folders) == 2 and all(f.name.endswith(("-lstm", "-lstm-2")) for f in folders)
+    for folder in folders:
+        assert {p.name for p in folder.iterdir()} == RUN_FILES
+        assert (folder / "forecaster" / "config.json").is_file()
+    reported = sorted(
+        line.split("report: ")[1]
+        for out_, _ in results
+        for line in out_.splitlines()
+        if line.startswith("report: ")
+    )
+    assert reported == sorted(str(f / "report.html") for f in folders)
+
+
+# ------------------------------------------------------------------ item 4: unwritable --out
+def run_and_err(capsys, out, *extra):
+    code = main(["train", "--out", str(out), *SMALL, *extra])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_out_fails_before_training(tmp_path, capsys):
+    out = tmp_path / "locked"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        code, err = run_and_err(capsys, out)
+    finally:
+        out.chmod(0o755)
+    assert code == 2 and err.count("\n") == 1
+    assert f"cannot write run folders to --out {out}: Permission denied" in err
+    assert "Epoch" not in err and "data:" not in err  # nothing trained
+    assert list(out.iterdir()) == []
+
+
+def test_out_under_a_file_fails_before_training(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, err = run_and_err(capsys, blocker / "runs")
+    assert code == 2 and err.count("\n") == 1 and "Epoch" not in err
+    assert f"cannot write run folders to --out {blocker / 'runs'}: Not a directory" in err
+    code, err = run_and_err(capsys, blocker)
+    assert code == 2 and f"--out {blocker} is a file, not a folder" in err
+
+
+def test_out_on_a_read_only_file_system_fails_before_training(tmp_path, capsys):
+    target = Path("/sys/rnncast-reliability-test")
+    try:
+        target.mkdir()
+    except OSError as err:
+        expected = err.strerror
+    else:
+        target.rmdir()
+        pytest.skip("/sys is writable here")
+    code, err = run_and_err(capsys, target)
+    assert code == 2 and err.count("\n") == 1 and "Epoch" not in err
+    assert f"cannot write run folders to --out {target}: {expected}" in err

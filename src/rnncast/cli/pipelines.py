@@ -365,12 +365,12 @@ def _claim(out: Path, base: str) -> tuple[Path, Path]:
 
 
 def _writable_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a folder; pass a folder for run folders.")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(_unwritable(out, err)) from err
-    if not out.is_dir():
-        raise ConfigError(f"--out {out} is a file, not a folder; pass a folder for run folders.")
 
 
 def _write_owner(marker: Path) -> None:
@@ -384,9 +384,10 @@ def _write_owner(marker: Path) -> None:
 
 def _unwritable(out: Path, err: OSError) -> str:
     cause = err.strerror or type(err).__name__
+    where = f" (at {err.filename})" if err.filename and Path(err.filename) != out else ""
     return (
-        f"cannot write run folders to --out {out}: {cause} ({err.filename or out}); pass a "
-        "writable folder with --out, e.g. --out runs."
+        f"cannot write run folders to --out {out}: {cause}{where}; pass a writable folder "
+        "with --out, e.g. --out runs."
     )
 
 
