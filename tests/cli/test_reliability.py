@@ -387,3 +387,32 @@ def test_out_on_a_read_only_file_system_fails_before_training(tmp_path, capsys):
     code, err = run_and_err(capsys, target)
     assert code == 2 and err.count("\n") == 1 and "Epoch" not in err
     assert f"cannot write run folders to --out {target}: {expected}" in err
+
+
+# ------------------------------------------------------------------ item 11: divergence in the CLI
+@pytest.mark.slow
+def test_a_huge_learning_rate_fails_the_run_with_the_cli_fix(tmp_path, capsys):
+    layers = (
+        '[{type="LSTM", units=8}, {type="Dense", units=8, activation="relu"}, '
+        '{type="Dense", units=1}]'
+    )
+    code = main(
+        [
+            "train",
+            "--out",
+            str(tmp_path),
+            "--set",
+            f"model.layers={layers}",
+            "--set",
+            "training.learning_rate=100",
+            "--set",
+            "training.epochs=2",
+            "--set",
+            "forecast.lookback=10",
+        ]
+    )
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert code == 1 and err.startswith("rnncast: failed: ")
+    assert "the model's training diverged (learning_rate=100)" in err
+    assert err.endswith("Run again with a lower --set training.learning_rate (e.g. 10x lower).")
+    assert list(tmp_path.iterdir()) == []  # no run folder, no marker
