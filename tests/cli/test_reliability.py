@@ -4,6 +4,7 @@ Issue 14 items 1, 4, 6 (configs), 12 and 13; the forecast range check of item 11
 is in tests/forecasting/test_divergence.py.
 """
 
+import contextlib
 import copy
 import math
 import os
@@ -104,6 +105,72 @@ def test_every_wrong_leaf_in_the_packaged_configs_is_a_config_error(tmp_path):
         else:
             outcomes["accepted"] += 1
     assert outcomes["refused"] > 10 * outcomes["accepted"], outcomes
+
+
+def toml_values():
+    from hypothesis import strategies as st
+
+    scalars = (
+        st.integers(min_value=-(2**63), max_value=2**63 - 1)
+        | st.floats()
+        | st.text(max_size=8)
+        | st.booleans()
+        | st.dates()
+        | st.sampled_from(["none", "LSTM", "Dense", "relu", "close", "direct", "adam"])
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+
+
+def test_random_config_documents_give_only_config_errors(tmp_path):
+    """Hypothesis: any value at any key (and any layer table) loads or is a ConfigError."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    from rnncast.cli.config import SCHEMA
+    from rnncast.layers import LAYERS
+
+    keys = [(s, k) for s, spec in SCHEMA.items() if isinstance(spec, dict) for k in spec]
+    layer_keys = [
+        "type",
+        "units",
+        "filters",
+        "kernel_size",
+        "rate",
+        "layer",
+        "activation",
+        "return_sequences",
+        "pool_size",
+        "n",
+        "merge_mode",
+        "name",
+    ]
+    layer = st.dictionaries(
+        st.sampled_from(layer_keys), toml_values(), max_size=4
+    ) | st.fixed_dictionaries({"type": st.sampled_from(sorted(LAYERS)), "units": toml_values()})
+    file = tmp_path / "random.toml"
+
+    @hypothesis.settings(max_examples=300, deadline=None, database=None)
+    @hypothesis.given(
+        st.dictionaries(st.sampled_from(keys), toml_values(), max_size=4),
+        st.lists(layer, max_size=3),
+    )
+    def check(values, layers):
+        document = {}
+        for (section, key), value in values.items():
+            document.setdefault(section, {})[key] = value
+        if layers:
+            document.setdefault("model", {})["layers"] = layers
+        file.write_text(tomli_w.dumps(document), encoding="utf-8")
+        with contextlib.suppress(ConfigError):
+            load_config(file)
+
+    check()
 
 
 @pytest.mark.parametrize(
