@@ -65,6 +65,11 @@ CLI_FIXES = (
         r"select one ticker, e\.g\. frame\[frame\.ticker == '[^']*'\]\.",
         "pass --ticker with one of the file's tickers.",
     ),
+    (
+        r"Train again with a lower learning rate \(e\.g\. 10x lower\), or clipnorm=1\.0 on "
+        r"the optimizer\.",
+        "Run again with a lower --set training.learning_rate (e.g. 10x lower).",
+    ),
 )
 SUMMARY_COLUMNS = [
     "rmse",

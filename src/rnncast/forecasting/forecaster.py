@@ -35,6 +35,7 @@ from rnncast.exceptions import (
     NotFittedError,
     RnncastError,
     ShapeError,
+    TrainingDivergedError,
 )
 from rnncast.forecasting.diagnostics import learned_only_the_mean
 from rnncast.forecasting.intervals import IntervalMethods, split_calibration
@@ -44,6 +45,7 @@ from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
 
 STRATEGIES = ("direct", "recursive")
+SANE_FACTOR = 10.0  # a forecast beyond 10x the known prices (or under 1/10) means divergence
 
 
 class Forecaster(IntervalMethods, ScoringMethods):
@@ -167,7 +169,12 @@ class Forecaster(IntervalMethods, ScoringMethods):
         self.model_.eval()  # a fitted forecaster is for inference
         self.train_info_ = fingerprint(train, [*feature_columns(self.features), self.target])
         self.train_scale_ = float(np.mean(np.abs(np.diff(train[self.target].to_numpy()))))
-        self.learned_nothing_ = learned_only_the_mean(self.model_.predict(X, batch_size=1024), y)
+        prices = train[self.target].to_numpy(np.float64)
+        self.train_range_ = (float(np.nanmin(prices)), float(np.nanmax(prices)))
+        fitted = self.model_.predict(X, batch_size=1024)  # (n, window horizon)
+        base = self.windowizer_.base_prices(train)
+        self._check_sane(self.windowizer_.inverse_transform_target(fitted, base=base), base)
+        self.learned_nothing_ = learned_only_the_mean(fitted, y)
         self.calibration_scores_ = None
         if calibrate is not None:
             self.calibration_scores_ = self._calibration_scores(
@@ -250,8 +257,55 @@ class Forecaster(IntervalMethods, ScoringMethods):
         predict = predict or self.model_.predict
         if self.strategy == "direct":
             y_hat = predict(X, batch_size=1024)  # (n, horizon)
-            return self.windowizer_.inverse_transform_target(y_hat, base=base)[:, :steps]
-        return self._recursive(X, base, steps, predict)
+            prices = self.windowizer_.inverse_transform_target(y_hat, base=base)[:, :steps]
+        else:
+            prices = self._recursive(X, base, steps, predict)
+        self._check_sane(prices, base)
+        return prices
+
+    def _check_sane(self, prices: np.ndarray, base: np.ndarray) -> None:
+        """Refuse non-finite forecasts, or ones more than 10x off every known price.
+
+        Known prices are the training target's range (when fitted in this
+        process) and the last price before each forecast (``base``). A model
+        whose weights diverged to large but finite values predicts far outside
+        them, which no real daily price does.
+
+        Raises:
+            TrainingDivergedError: naming the forecast, the range and the fix.
+        """
+        prices = np.asarray(prices, dtype=np.float64)  # (n, steps)
+        known = np.asarray(base, dtype=np.float64).ravel()
+        known = np.concatenate([known, getattr(self, "train_range_", ())])
+        known = known[np.isfinite(known)]
+        with np.errstate(invalid="ignore", over="ignore"):
+            bad = ~np.isfinite(prices)
+            if known.size:
+                low, high = float(known.min()), float(known.max())
+                if low > 0:
+                    allowed = (low / SANE_FACTOR, high * SANE_FACTOR)
+                else:
+                    span = SANE_FACTOR * max(abs(low), abs(high))
+                    allowed = (-span, span)
+                bad |= (prices < allowed[0]) | (prices > allowed[1])
+        if not bad.any():
+            return
+        value = float(prices[bad][0])
+        bounds = (
+            ""
+            if not known.size
+            else (
+                f", outside [{allowed[0]:.4g}, {allowed[1]:.4g}] (10x around the known "
+                f"{self.target!r} values {low:.4g} .. {high:.4g})"
+            )
+        )
+        rate = _learning_rate(getattr(self, "model_", None))
+        raise TrainingDivergedError(
+            f"{int(bad.sum())} forecast(s) such as {value:.4g}{bounds}: the model's training "
+            f"diverged{rate}. Train again with a lower learning rate "
+            "(e.g. 10x lower), or clipnorm=1.0 on the optimizer.",
+            history=getattr(self, "history_", None),
+        )
 
     def _recursive(self, X: np.ndarray, base: np.ndarray, steps: int, predict: Any) -> np.ndarray:
         """Feed one-step forecasts back as inputs, ``steps`` times.
@@ -437,6 +491,11 @@ def fingerprint(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
         "rows": len(frame),
         "sha256": digest.hexdigest(),
     }
+
+
+def _learning_rate(model: Sequential | None) -> str:
+    rate = getattr(getattr(model, "optimizer", None), "learning_rate", None)
+    return f" (learning_rate={rate:g})" if isinstance(rate, int | float) else ""
 
 
 def _as_frame(prices: np.ndarray, dates: pd.Index) -> pd.DataFrame:
