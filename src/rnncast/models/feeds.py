@@ -231,6 +231,10 @@ class EpochIterator:
         """Batches in one epoch, ``None`` while unknown (a generator before its first pass)."""
         return self.steps or self._known
 
+    def reset(self) -> None:
+        """Start the next epoch on a new pass (Keras resets before every ``evaluate``)."""
+        self._current, self._seen = None, 0
+
     def epoch(self, generator: torch.Generator | None = None) -> Iterator[Batch]:
         """The batches of one epoch (``generator`` orders a new pass when the data shuffles)."""
         self.feed.on_epoch_begin()

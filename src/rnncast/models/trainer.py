@@ -448,6 +448,7 @@ class Trainer:
     def _run_validation(
         self, batches: EpochIterator, callbacks: CallbackList
     ) -> dict[str, float] | None:
+        batches.reset()  # every validation starts at the first batch, as in Keras
         logs = _evaluate(self, batches, callbacks)
         if logs is None:
             import warnings
