@@ -165,9 +165,7 @@ def _dataset_feed(dataset: Any, batch_size: int, shuffle: bool) -> PythonFeed:
 
 def _pydataset_feed(dataset: Any, shuffle: bool) -> PythonFeed:
     """A Keras ``PyDataset``: ``dataset[i]`` is batch ``i``; ``num_batches`` ``None`` = infinite."""
-    count = getattr(dataset, "num_batches", None) if not hasattr(dataset, "__len__") else None
-    if hasattr(dataset, "__len__"):
-        count = len(dataset)
+    count = dataset.num_batches if hasattr(dataset, "num_batches") else len(dataset)
 
     def new_pass(generator: torch.Generator | None) -> Iterator[Any]:
         if count is None:
