@@ -123,10 +123,16 @@ def test_class_weight_with_accuracy_matches_keras(data):
         "shuffle": False,
         "verbose": 0,
         "class_weight": {0: 0.3, 1: 2.0},
+        "validation_split": 0.2,  # the held-out part is not class-weighted, as in Keras
     }
     expected = keras_model.fit(data["x"], data["labels"], **kwargs).history
     history = model.fit(data["x"], data["labels"], **kwargs).history
-    assert set(history) == {"loss", "accuracy", "weighted_accuracy"}
+    assert set(history) == {"loss", "accuracy", "weighted_accuracy"} | {
+        "val_loss",
+        "val_accuracy",
+        "val_weighted_accuracy",
+    }
+    assert history["val_weighted_accuracy"] == history["val_accuracy"]
     assert_same_history(expected, history)
 
 

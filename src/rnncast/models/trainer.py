@@ -298,6 +298,7 @@ class Trainer:
             validation_split,
             validation_batch_size or batch_size,
             validation_steps,
+            class_weighted=class_weight is not None,
         )
         if validation is not None and validation_split and validation_data is None:
             batches = validation[0]
@@ -413,8 +414,13 @@ class Trainer:
         validation_split: float,
         batch_size: int | None,
         steps: int | None,
+        class_weighted: bool = False,
     ) -> tuple[EpochIterator, EpochIterator] | None:
-        """(training batches, validation batches), or ``None`` without validation."""
+        """(training batches, validation batches), or ``None`` without validation.
+
+        As in Keras, ``validation_split`` keeps the sample weights of the held-out
+        samples but not class weights (those weight training only).
+        """
         if validation_data is not None:
             if isinstance(validation_data, tuple | list):
                 if len(validation_data) not in (2, 3):
@@ -443,6 +449,8 @@ class Trainer:
         train_feed, held_out = _split_last(batches.feed, validation_split)
         if batch_size is not None:
             held_out.batch_size = positive_int(batch_size, "validation_batch_size")
+        if class_weighted:
+            held_out.weights = None
         return EpochIterator(train_feed, batches.steps), EpochIterator(held_out, steps)
 
     def _run_validation(
