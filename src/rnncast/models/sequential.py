@@ -295,6 +295,12 @@ class Sequential(Trainer, nn.Module):
         return f"<Sequential name={self.name!r}, layers={[layer.name for layer in self._stack]}>"
 
 
+def _batch(x: Any, start: int, size: int) -> torch.Tensor:
+    """Rows ``start:start+size`` of ``x`` as a contiguous float32 tensor."""
+    rows = np.ascontiguousarray(x[start : start + size], dtype=np.float32)
+    return torch.from_numpy(rows)
+
+
 def _explain(layer: Layer, previous: Layer | None, err: ShapeError) -> str:
     """Name both layers and the fix in a build-time shape error."""
     where = f"layer {layer.name!r} ({layer.kind})"
