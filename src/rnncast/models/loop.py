@@ -53,6 +53,7 @@ def train(
     out); it runs after the epochs that ``validation_freq`` selects, as in Keras.
     """
     model.stop_training = False
+    model._reference_loss = None  # the first batch loss of this fit: the divergence yardstick
     with _interrupt_flag() as interrupted:
         model._initial_epoch = None
         callbacks.call("on_train_begin", None)
@@ -121,6 +122,7 @@ def _train_epoch(
             if not math.isfinite(loss):
                 _handle_divergence(model, last_good, callbacks, history, epoch, step, loss)
                 return None
+            _check_growth(model, history, epoch, step, loss)
             logs = meter.logs()  # once per batch, shared by the callbacks and the progress bar
             callbacks.call("on_train_batch_end", step, logs)
             progress.update(step + 1, logs)
@@ -167,6 +169,39 @@ def _train_step(
     apply_constraints(model)  # weight constraints after each update, as Keras
     meter.update(value, y, prediction, weights)
     return value
+
+
+# A batch loss this many times the first batch loss of the fit means training diverged
+# even though every number is still finite (e.g. learning_rate=100): four orders of magnitude.
+DIVERGENCE_GROWTH = 1e4
+
+
+def _check_growth(model: Sequential, history: History, epoch: int, step: int, loss: float) -> None:
+    """Raise ``TrainingDivergedError`` when a batch loss exceeds ``DIVERGENCE_GROWTH`` x the first.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> model = SimpleNamespace(_reference_loss=None, stop_training=False, optimizer=None)
+        >>> _check_growth(model, History(), 0, 0, 0.4)  # the first batch sets the yardstick
+        >>> _check_growth(model, History(), 0, 1, 4e4)  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        rnncast.exceptions.TrainingDivergedError: the loss grew from 0.4 to 4e+04 ...
+    """
+    reference = model._reference_loss
+    if reference is None:
+        model._reference_loss = loss
+        return
+    if reference > 0 and loss > DIVERGENCE_GROWTH * reference:
+        model.stop_training = True
+        rate = getattr(model.optimizer, "learning_rate", None)
+        rate = f" (learning_rate={rate:g})" if isinstance(rate, int | float) else ""
+        raise TrainingDivergedError(
+            f"the loss grew from {reference:.4g} (first batch) to {loss:.4g} at epoch "
+            f"{epoch + 1}, batch {step + 1}, more than {DIVERGENCE_GROWTH:.0e}x: the model's "
+            f"training diverged{rate} although every number is still finite. Train again "
+            "with a lower learning rate (e.g. 10x lower), or clipnorm=1.0 on the optimizer.",
+            history=history,
+        )
 
 
 def _handle_divergence(
