@@ -268,6 +268,8 @@ class Trainer:
     def save(self, path: str | Path) -> None:
         """Save architecture, weights, compile settings and optimizer state to a folder.
 
+        A path ending in ``.keras`` writes a Keras 3 ``.keras`` file instead, which
+        ``keras.saving.load_model`` opens (the optimizer's slots are not in it).
         See :func:`rnncast.saving.save_model`; load with :func:`rnncast.load_model`.
         """
         from rnncast.saving import save_model
@@ -275,13 +277,21 @@ class Trainer:
         save_model(self, path)
 
     def save_weights(self, path: str | Path) -> None:
-        """Save only the weights, as one safetensors file (atomic write)."""
+        """Save only the weights to one file (atomic write).
+
+        A path ending in ``.weights.h5`` gets Keras 3's h5 weights file (as
+        Keras's ``save_weights``, which requires that suffix); any other path
+        a safetensors file.
+        """
         from rnncast.saving import save_weights
 
         save_weights(self, path)
 
     def load_weights(self, path: str | Path) -> None:
-        """Load weights written by :meth:`save_weights` into this (same-architecture) model."""
+        """Load weights written by :meth:`save_weights` into this (same-architecture) model.
+
+        Also reads Keras 3's ``.weights.h5`` files and the weights of ``.keras`` files.
+        """
         from rnncast.saving import load_weights
 
         load_weights(self, path)
