@@ -27,7 +27,7 @@ K = keras.layers
 ATOL = 1e-6
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation:DeprecationWarning",
-    "ignore:Skipping variable loading for optimizer:UserWarning",
+    "error:Skipping variable loading for optimizer:UserWarning",  # the state must fit Keras's
 )
 
 
@@ -131,6 +131,66 @@ def test_a_keras_written_file_is_read_by_rnncast(x, tmp_path):
     assert diff <= ATOL
     assert type(model.optimizer).__name__ == "Adagrad"
     assert model.optimizer.learning_rate == pytest.approx(0.03)
+
+
+def small() -> Sequential:
+    return Sequential(
+        [
+            R.Input(shape=(10, 3)),
+            R.GRU(4, return_sequences=True),
+            R.BatchNormalization(),
+            R.Bidirectional(R.LSTM(3)),
+            R.Dense(1),
+        ],
+        seed=4,
+    )
+
+
+OPTIMIZERS = {
+    "Adam": {"learning_rate": 0.01, "amsgrad": True},
+    "AdamW": {"learning_rate": 0.01},
+    "SGD": {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True},
+    "RMSprop": {"learning_rate": 0.01, "momentum": 0.5, "centered": True},
+    "Adagrad": {"learning_rate": 0.05},
+    "Adadelta": {"learning_rate": 0.5},
+    "Adamax": {"learning_rate": 0.01},
+    "Nadam": {"learning_rate": 0.01},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_training_resumes_in_keras_with_rnncasts_optimizer_state(name, x, tmp_path):
+    y = np.tanh(x[:, -1, :1]).astype("float32")
+    model = randomize(small())
+    model.compile(optimizer=getattr(optimizers, name)(**OPTIMIZERS[name]), loss="mse")
+    for _ in range(2):
+        model.train_on_batch(x, y)
+    model.save(tmp_path / "m.keras")
+    keras_model = keras.saving.load_model(tmp_path / "m.keras")  # a skipped state would raise
+    assert int(keras_model.optimizer.iterations) == 2
+    ours = [model.train_on_batch(x, y) for _ in range(3)]
+    theirs = [float(keras_model.train_on_batch(x, y)) for _ in range(3)]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("name", ["Adam", "RMSprop", "Nadam"])
+def test_training_resumes_in_rnncast_with_keras_optimizer_state(name, x, tmp_path):
+    y = np.tanh(x[:, -1, :1]).astype("float32")
+    keras_model = keras.models.model_from_json(small().to_json())
+    keras_model.set_weights(randomize(small(), seed=2).get_weights())
+    keras_model.compile(optimizer=getattr(keras.optimizers, name)(**OPTIMIZERS[name]), loss="mse")
+    for _ in range(2):
+        keras_model.train_on_batch(x, y)
+    keras_model.save(tmp_path / "k.keras")
+    model = rc.load_model(tmp_path / "k.keras")
+    assert model.optimizer.iterations == 2
+    theirs = [float(keras_model.train_on_batch(x, y)) for _ in range(3)]
+    ours = [model.train_on_batch(x, y) for _ in range(3)]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=0)
+    fresh = rc.load_model(tmp_path / "k.keras")
+    fresh.optimizer.build([])  # forget the state: the comparison above has teeth
+    assert fresh.train_on_batch(x, y) == pytest.approx(theirs[0], rel=1e-5)
+    assert abs(fresh.train_on_batch(x, y) - ours[1]) > 1e-6
 
 
 def test_other_paths_still_write_the_folder_artifact(tmp_path):

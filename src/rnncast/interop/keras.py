@@ -22,6 +22,7 @@ from typing import Any
 from rnncast.exceptions import ArtifactError, ConfigError
 from rnncast.interop import keras_h5 as _keras_h5
 from rnncast.interop.keras_compile import compile_from_keras
+from rnncast.interop.keras_optimizer import load_keras_optimizer
 from rnncast.interop.keras_writer import weight_specs
 from rnncast.layers import LAYERS, Layer
 from rnncast.layers.initializers import INITIALIZERS
@@ -197,6 +198,8 @@ def load_keras(path: str | PathLike[str], compile: bool = True) -> Sequential:
             compile_from_keras(model, config.get("compile_config"))
         except ConfigError as err:
             raise ConfigError(f"{path}: {err} (or load it with compile=False)") from err
+        state = _keras_h5.read_optimizer(weights, path) if model.optimizer else []
+        load_keras_optimizer(model, state, str(path))
     return model
 
 

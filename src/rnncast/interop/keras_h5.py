@@ -116,6 +116,19 @@ def read_weights(
         raise ArtifactError(f"{path}: {WEIGHTS_NAME} is corrupted or truncated ({err}).") from err
 
 
+def read_optimizer(weights: bytes, path: Path) -> list[np.ndarray]:
+    """The arrays in ``optimizer/vars`` of ``model.weights.h5`` (empty when there are none)."""
+    h5py = _import_h5py()
+    try:
+        with h5py.File(io.BytesIO(weights), "r") as store:
+            if "optimizer/vars" not in store:
+                return []
+            group = store["optimizer/vars"]
+            return [np.asarray(group[n][()]) for n in sorted(group, key=int)]
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as err:
+        raise ArtifactError(f"{path}: {WEIGHTS_NAME} is corrupted or truncated ({err}).") from err
+
+
 def group_keys(specs: list[dict[str, Any]]) -> list[str]:
     """Keras's weight-group names: snake-cased class name, numbered per class.
 

@@ -6,10 +6,10 @@
 ``build_config``, and ``compile_config`` when compiled) and
 ``model.weights.h5`` in Keras 3's HDF5 layout (one group per layer, named
 after its class and position: ``layers/lstm/cell/vars/0``, ...).
-``keras.saving.load_model`` opens it. Only the weights go to the file, not
-the optimizer's slots: Keras warns that it skips the optimizer state, and
-training resumes from a freshly built optimizer. h5py comes with the
-optional extra: ``pip install "rnncast[keras]"``.
+``keras.saving.load_model`` opens it, and resumes training where rnncast
+stopped: the optimizer's state goes to ``optimizer/vars`` in Keras's layout
+(:mod:`rnncast.interop.keras_optimizer`). h5py comes with the optional
+extra: ``pip install "rnncast[keras]"``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from rnncast._internal.files import atomic_file
 from rnncast._internal.version import __version__
 from rnncast.exceptions import ArtifactError, ConfigError
 from rnncast.interop.keras_compile import keras_compile_config, wrap
-from rnncast.interop.keras_h5 import CONFIG_NAME, WEIGHTS_NAME, group_keys
+from rnncast.interop.keras_h5 import CONFIG_NAME, WEIGHTS_NAME, group_keys, snake_case
+from rnncast.interop.keras_optimizer import keras_optimizer_arrays
 from rnncast.layers import Bidirectional, InputLayer, Lambda, Layer, TimeDistributed
 from rnncast.layers.recurrent import Recurrent
 
@@ -148,7 +149,12 @@ def write_weights(model: Sequential, target: Any) -> None:
         store.create_group("vars").attrs["name"] = model.name
         for key, layer in zip(group_keys(weight_specs(model)), model.layers, strict=True):
             _write_layer(store, f"layers/{key}", layer)
-        # Keras writes the optimizer under "optimizer/vars"; rnncast leaves it out (see above)
+        state = keras_optimizer_arrays(model) if model.optimizer is not None else None
+        if state is not None:
+            group = store.create_group("optimizer/vars")
+            group.attrs["name"] = snake_case(type(model.optimizer).__name__)
+            for i, array in enumerate(state):
+                group.create_dataset(str(i), data=array)
 
 
 def _write_layer(store: Any, path: str, layer: Layer) -> None:
