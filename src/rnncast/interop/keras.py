@@ -117,9 +117,12 @@ _DEFAULT = object()  # marks an argument left at rnncast's default
 def from_keras(keras_model: Any) -> Sequential:
     """The rnncast equivalent of a built Keras 3 ``Sequential`` model, with its weights.
 
-    Supported layers: InputLayer, LSTM, GRU, Dense, Dropout,
-    BatchNormalization, Bidirectional (of LSTM or GRU), Conv1D, MaxPooling1D
-    and Flatten. Layer names are kept.
+    Supported layers: InputLayer, LSTM, GRU, SimpleRNN, Dense, Dropout,
+    Activation, Flatten, Reshape, RepeatVector, BatchNormalization,
+    LayerNormalization, Bidirectional (of a recurrent layer), TimeDistributed,
+    Conv1D, MaxPooling1D and GlobalAveragePooling1D. Layer names are kept. A
+    compiled model comes compiled: the optimizer (Adam, AdamW, SGD, RMSprop,
+    Adagrad, Adadelta, Adamax, Nadam) with its settings, the loss and metrics.
 
     Args:
         keras_model: A built ``keras.Sequential``.
