@@ -302,10 +302,10 @@ class Sequential(Trainer, nn.Module):
         Example:
             >>> import numpy as np
             >>> from rnncast import Sequential
-            >>> from rnncast.layers import Dense
-            >>> model = Sequential([Dense(1, input_shape=(2,))], seed=0)
+            >>> from rnncast.layers import Dense, Flatten
+            >>> model = Sequential([Flatten(input_shape=(3, 2)), Dense(1)], seed=0)
             >>> model.compile(optimizer="sgd", loss="mse")
-            >>> x, y = np.ones((4, 2)), np.zeros((4, 1))
+            >>> x, y = np.ones((4, 3, 2)), np.zeros((4, 1))
             >>> model.train_on_batch(x, y) > model.train_on_batch(x, y)
             True
         """
@@ -505,7 +505,7 @@ def _refuse_weights(sample_weight: Any, class_weight: Any, method: str) -> None:
         if value is not None:
             raise ConfigError(
                 f"{method}({name}=...) is not supported by rnncast; leave {name}=None "
-                "(pass the weights to fit instead where it supports them)."
+                "(rnncast's train_on_batch and test_on_batch weigh every sample equally)."
             )
 
 
