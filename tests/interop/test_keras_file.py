@@ -31,6 +31,13 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
+@pytest.fixture(autouse=True)
+def fresh_keras_names():
+    """Keras numbers automatic layer names per session: leave the counters as found."""
+    yield
+    keras.backend.clear_session()
+
+
 def every_layer() -> Sequential:
     """One rnncast model with every layer type rnncast has (Lambda aside)."""
     return Sequential(

@@ -58,7 +58,9 @@ def data():
 
 @pytest.fixture
 def keras():
-    return pytest.importorskip("keras")
+    keras = pytest.importorskip("keras")
+    yield keras
+    keras.backend.clear_session()  # Keras numbers automatic layer names per session
 
 
 # -- model(x) -----------------------------------------------------------------
