@@ -154,6 +154,9 @@ def test_on_batch_methods_need_compile_and_refuse_weights(data):
         model.train_on_batch(x, y, sample_weight=np.ones(len(x)))
     with pytest.raises(rc.ConfigError, match="class_weight"):
         model.train_on_batch(x, y, class_weight={0: 1.0})
+    with pytest.raises(rc.ConfigError, match="unknown argument epochs=2"):
+        model.test_on_batch(x, y, epochs=2)
+    assert model.test_on_batch(x, y, sample_weight=None) > 0  # Keras's default passes
 
 
 # -- pop / get_layer -------------------------------------------------------------

@@ -278,9 +278,9 @@ class Sequential(Trainer, nn.Module):
         self,
         x: Any,
         y: Any = None,
-        sample_weight: Any = None,
-        class_weight: dict[int, float] | None = None,
+        *,
         return_dict: bool = False,
+        **kwargs: Any,
     ) -> float | list[float] | dict[str, float]:
         """One gradient update on one batch (Keras's ``train_on_batch``).
 
@@ -297,7 +297,8 @@ class Sequential(Trainer, nn.Module):
 
         Raises:
             FitError: before ``compile``.
-            ConfigError: for ``sample_weight`` / ``class_weight``.
+            ConfigError: for ``sample_weight`` / ``class_weight`` (accepted as
+                ``None`` only) and unknown arguments.
 
         Example:
             >>> import numpy as np
@@ -312,7 +313,7 @@ class Sequential(Trainer, nn.Module):
         from rnncast.models.loop import _LossMeter, _train_step
 
         self._require_compiled("train_on_batch")
-        _refuse_weights(sample_weight, class_weight, "train_on_batch")
+        _refuse_weights(kwargs, "train_on_batch", ("sample_weight", "class_weight"))
         data, targets = self._prepare(x, y, "x", "y")
         self._build_optimizer()
         was_training = self.training
@@ -329,8 +330,9 @@ class Sequential(Trainer, nn.Module):
         self,
         x: Any,
         y: Any = None,
-        sample_weight: Any = None,
+        *,
         return_dict: bool = False,
+        **kwargs: Any,
     ) -> float | list[float] | dict[str, float]:
         """Loss (and metrics) of one batch in inference mode (Keras's ``test_on_batch``).
 
@@ -339,7 +341,7 @@ class Sequential(Trainer, nn.Module):
         from rnncast.models.loop import evaluate
 
         self._require_compiled("test_on_batch")
-        _refuse_weights(sample_weight, None, "test_on_batch")
+        _refuse_weights(kwargs, "test_on_batch", ("sample_weight",))
         data, targets = self._prepare(x, y, "x", "y")
         logs = evaluate(self, data, targets, batch_size=max(len(data), 1))
         return self._batch_logs(logs, return_dict)
@@ -500,12 +502,18 @@ def _as_tensor(x: Any) -> torch.Tensor:
         ) from None
 
 
-def _refuse_weights(sample_weight: Any, class_weight: Any, method: str) -> None:
-    for name, value in (("sample_weight", sample_weight), ("class_weight", class_weight)):
+def _refuse_weights(kwargs: dict[str, Any], method: str, known: tuple[str, ...]) -> None:
+    """Keras's weighting arguments are accepted at ``None`` only; anything else is refused."""
+    for name, value in kwargs.items():
+        if name not in known:
+            raise ConfigError(
+                f"{method} got an unknown argument {name}={value!r}; Keras 3's {method} "
+                f"takes x, y, {', '.join(known)} and return_dict."
+            )
         if value is not None:
             raise ConfigError(
                 f"{method}({name}=...) is not supported by rnncast; leave {name}=None "
-                "(rnncast's train_on_batch and test_on_batch weigh every sample equally)."
+                f"(rnncast's {method} weighs every sample equally)."
             )
 
 
