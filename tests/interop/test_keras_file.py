@@ -224,6 +224,19 @@ def test_weights_h5_round_trips_through_both_libraries(x, tmp_path):
     assert np.abs(fresh.predict(x) - keras_model.predict(x, verbose=0)).max() <= ATOL
 
 
+def test_overwrite_false_refuses_an_existing_path_as_keras_asks(tmp_path):
+    model = without_input()
+    model.save(filepath=tmp_path / "m.keras", overwrite=False)  # Keras's argument names
+    before = (tmp_path / "m.keras").read_bytes()
+    with pytest.raises(rc.ConfigError, match=r"m\.keras exists and overwrite=False"):
+        randomize(without_input()).save(tmp_path / "m.keras", overwrite=False)
+    assert (tmp_path / "m.keras").read_bytes() == before
+    model.save_weights(filepath=tmp_path / "w.weights.h5")
+    with pytest.raises(rc.ConfigError, match="overwrite=False"):
+        model.save_weights(tmp_path / "w.weights.h5", overwrite=False)
+    model.load_weights(filepath=tmp_path / "w.weights.h5")
+
+
 def test_safetensors_weights_are_unchanged_for_other_suffixes(x, tmp_path):
     model = randomize(without_input())
     model.save_weights(tmp_path / "w.safetensors")

@@ -14,11 +14,11 @@ Example:
 from rnncast.models.sequential import Sequential
 
 
-def load_model(path, compile: bool = True) -> Sequential:
+def load_model(filepath, compile: bool = True) -> Sequential:
     """Load a model saved with ``model.save(path)`` (Keras's ``keras.models.load_model``).
 
     Args:
-        path: The artifact folder, or a ``.keras`` file (written by rnncast or Keras 3).
+        filepath: The artifact folder, or a ``.keras`` file (written by rnncast or Keras 3).
         compile: Restore the optimizer, loss and metrics too.
 
     Returns:
@@ -26,7 +26,7 @@ def load_model(path, compile: bool = True) -> Sequential:
     """
     from rnncast.saving import load_model as _load_model
 
-    return _load_model(path, compile=compile)
+    return _load_model(filepath, compile=compile)
 
 
 def model_from_json(json_string: str) -> Sequential:
