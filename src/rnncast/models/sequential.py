@@ -256,6 +256,9 @@ class Sequential(Trainer, nn.Module):
         """
         if not isinstance(x, torch.Tensor):
             x = _as_tensor(x)
+            weight = next(self.parameters(), None)
+            if weight is not None and weight.device != x.device:
+                x = x.to(weight.device)  # a model moved with .to(device)
             training = bool(training)
         if not self.built:
             self._build(tuple(x.shape[1:]))
