@@ -342,7 +342,7 @@ def test_weights_not_matching_config(saved, x, tmp_path):
         config = json.loads(archive.read("config.json"))
     config["config"]["layers"][1]["config"]["units"] = 49
     broken = rewrite(path, tmp_path / "mismatch.keras", config_json=json.dumps(config).encode())
-    with pytest.raises(rc.ArtifactError, match=r"mismatch\.keras: layer 'gru(_\d+)?' .*shapes"):
+    with pytest.raises(rc.ArtifactError, match=r"mismatch\.keras: layer 'gru' .*shapes"):
         load_keras(broken)
 
 
