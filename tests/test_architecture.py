@@ -27,6 +27,8 @@ TIERS: dict[str, tuple[int, str]] = {
     "exceptions": (0, ""),  # imports nothing; _internal's checks raise its errors
     "utils": (1, ""),
     "backend": (1, ""),  # keras.backend: clear_session, get_uid, floatx
+    "regularizers": (1, ""),  # keras.regularizers: penalties the layers add to the loss
+    "constraints": (1, ""),  # keras.constraints: projections after each optimizer step
     "layers": (1, ""),
     "optimizers": (1, ""),
     "losses": (1, ""),

@@ -318,7 +318,7 @@ def test_run_on_a_multi_ticker_csv_picks_the_ticker(tmp_path, capsys):
     assert f"data: {path}, 400 rows" in capsys.readouterr().err
     assert main(["run", "--csv", str(path), "--out", str(tmp_path / "out"), *SMALL]) == 2
     err = capsys.readouterr().err
-    assert "holds the ticker(s) AAA, BBB, not 'AAPL'; pass --ticker with one of them" in err
+    assert "holds 2 tickers (AAA, BBB) and a run forecasts one series; pass --ticker" in err
 
 
 def test_missing_config_file_and_non_artifact_model_are_user_errors(tmp_path, capsys):

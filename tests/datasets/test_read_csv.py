@@ -224,7 +224,7 @@ def test_ticker_selects_one_series(tmp_path, wanted):
 
 
 def test_absent_ticker_lists_available_ones(tmp_path):
-    with pytest.raises(DataError, match="'TSLA' not found") as info:
+    with pytest.raises(DataError, match="'TSLA' is missing") as info:
         read_csv(write(tmp_path, KAGGLE_STYLE), ticker="TSLA")
     assert "AAL, MSFT" in str(info.value)
 

@@ -201,8 +201,8 @@ def test_errors(parts):
         Forecaster([Dense(1)], lookback=5, strategy="both")
     with pytest.raises(ConfigError, match="model must be a Sequential"):
         Forecaster("lstm", lookback=5).fit(frame)
-    long = frame.assign(ticker="MSFT")
-    with pytest.raises(DataError, match="a Forecaster works on one series"):
+    long = pd.concat([frame.assign(ticker="MSFT"), frame.assign(ticker="IBM")])
+    with pytest.raises(DataError, match=r"2 tickers \(IBM, MSFT\); a Forecaster works on one"):
         fc.fit(long)
 
 

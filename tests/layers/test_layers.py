@@ -86,7 +86,13 @@ def test_fused_kernel_equals_the_timestep_loop(cls, rng):
     assert layer.fused
     x = torch.as_tensor(rng.normal(size=(4, 9, 2)), dtype=torch.float32)
     with torch.no_grad():
-        torch.testing.assert_close(layer(x), layer._loop(x), atol=1e-6, rtol=0)
+        torch.testing.assert_close(layer(x), layer._loop(x)[0], atol=1e-6, rtol=0)
+        start = [torch.randn(4, 6) for _ in range(layer.state_count)]  # a given start state
+        layer.return_state = True
+        fused_out, *fused_states = layer(x, initial_state=start)
+        loop_out, loop_states = layer._loop(x, start)
+        torch.testing.assert_close(fused_out, loop_out, atol=1e-6, rtol=0)
+        torch.testing.assert_close(fused_states, loop_states, atol=1e-6, rtol=0)
 
 
 def test_non_default_activation_uses_the_loop(rng):
@@ -102,17 +108,17 @@ def test_gru_reset_after_false_has_one_bias_and_loops():
     layer = built(GRU(4, reset_after=False), (5, 2))
     assert not layer.fused
     assert [w.shape for w in layer.keras_weights()] == [(2, 12), (4, 12), (12,)]
-    assert layer.count_params() == (3 * (2 * 4 + 4 * 4 + 4), 0)
+    assert layer.param_counts() == (3 * (2 * 4 + 4 * 4 + 4), 0)
 
 
 def test_keras_parameter_counts():
-    assert built(LSTM(50), (60, 1)).count_params() == (10_400, 0)
-    assert built(LSTM(50), (60, 50)).count_params() == (20_200, 0)
-    assert built(GRU(50), (60, 1)).count_params() == (7_950, 0)
-    assert built(LSTM(8, use_bias=False), (3, 2)).count_params() == (4 * 8 * 10, 0)
-    assert built(Bidirectional(LSTM(50)), (60, 1)).count_params() == (20_800, 0)
-    assert built(Conv1D(64, 3), (60, 1)).count_params() == (256, 0)
-    assert built(BatchNormalization(), (60, 50)).count_params() == (100, 100)
+    assert built(LSTM(50), (60, 1)).param_counts() == (10_400, 0)
+    assert built(LSTM(50), (60, 50)).param_counts() == (20_200, 0)
+    assert built(GRU(50), (60, 1)).param_counts() == (7_950, 0)
+    assert built(LSTM(8, use_bias=False), (3, 2)).param_counts() == (4 * 8 * 10, 0)
+    assert built(Bidirectional(LSTM(50)), (60, 1)).param_counts() == (20_800, 0)
+    assert built(Conv1D(64, 3), (60, 1)).param_counts() == (256, 0)
+    assert built(BatchNormalization(), (60, 50)).param_counts() == (100, 100)
 
 
 def test_lstm_bias_starts_with_forget_gate_ones():
@@ -132,7 +138,7 @@ def test_second_lstm_bias_is_a_zero_buffer_that_stays_zero():
         optimizer.step()
     layer.rnn.reset_parameters()
     assert torch.count_nonzero(layer.rnn.bias_hh_l0) == 0
-    assert layer.count_params() == (4 * 8 * (3 + 8 + 1), 0)
+    assert layer.param_counts() == (4 * 8 * (3 + 8 + 1), 0)
 
 
 def test_input_dropout_mask_is_the_same_at_every_timestep():
@@ -194,7 +200,9 @@ def test_bidirectional_sequences_are_aligned_in_time(rng):
 
 
 def test_bidirectional_needs_a_recurrent_layer():
-    with pytest.raises(ConfigError, match=r"Bidirectional wraps a recurrent layer.*got Dense"):
+    with pytest.raises(
+        ConfigError, match=r"Bidirectional's layer must be a recurrent layer.*got Dense"
+    ):
         Bidirectional(Dense(3))
     with pytest.raises(ConfigError, match="merge_mode='max' is not supported"):
         Bidirectional(LSTM(3), merge_mode="max")

@@ -4,6 +4,12 @@ Every key is checked: an unknown key is an error naming it and the nearest
 valid one, a wrong type names the key and the expected type, a TOML syntax
 error gives the line. ``--set section.key=value`` overrides any key.
 
+Sizes are capped before anything is built (docs/cli.md, "Limits"): numbers
+such as ``forecast.days`` have a maximum, every layer's ``units``/``filters``
+is at most :data:`MAX_UNITS`, and the model's estimated parameter count at
+most :data:`MAX_PARAMETERS`. A relative ``data.csv`` in a config file is read
+relative to that file's folder; files may start with a UTF-8 byte-order mark.
+
 Example:
     >>> from rnncast.cli.config import load_config
     >>> config = load_config(overrides=["training.epochs=3", "data.ticker=MSFT"])
@@ -16,6 +22,7 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
+import math
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -31,17 +38,22 @@ TUTORIAL_LAYERS = [
     {"type": "Dense", "units": 1},
 ]
 BASELINE_NAMES = ["naive", "drift", "moving_average", "linear_ar", "arima"]
+MAX_UNITS = 4096  # largest units / filters of one layer
+MAX_PARAMETERS = 20_000_000  # largest estimated parameter count of a model (80 MB of float32)
+MAX_LAYERS = 100
+SIZE_ARGUMENTS = {"units": MAX_UNITS, "filters": MAX_UNITS, "kernel_size": 1024, "n": 10_000}
 
 
 @dataclass(frozen=True)
 class Field:
-    """One configuration key: accepted types, default, allowed values, lower bound."""
+    """One configuration key: accepted types, default, allowed values, bounds (inclusive)."""
 
     types: tuple[type, ...]
     default: Any
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
     help: str = ""
+    maximum: float | None = None
 
 
 def _f(
@@ -50,29 +62,38 @@ def _f(
     choices: tuple | None = None,
     minimum: float | None = None,
     help: str = "",
+    maximum: float | None = None,
 ) -> Field:
-    return Field(types if isinstance(types, tuple) else (types,), default, choices, minimum, help)
+    kinds = types if isinstance(types, tuple) else (types,)
+    return Field(kinds, default, choices, minimum, help, maximum)
 
 
+WRAPPERS = ("Bidirectional", "TimeDistributed")  # layers whose `layer` is a layer table
 OPTIONAL_STR = (str, type(None))
 NONE = "none"  # how a config file or --set says None (TOML has no null)
 SCHEMA: dict[str, Any] = {
     "name": _f(str, "lstm", help="name of the run folder and report"),
     "data": {
-        "ticker": _f(str, "AAPL", help="sample ticker (rnncast data list)"),
+        "ticker": _f(
+            OPTIONAL_STR,
+            None,
+            help="sample ticker (rnncast data list; default AAPL), or the one to pick from csv",
+        ),
         "csv": _f(OPTIONAL_STR, None, help="price CSV file; overrides ticker"),
+        "date_format": _f(OPTIONAL_STR, None, help="the csv's date format, e.g. %d/%m/%Y"),
+        "allow_jumps": _f(bool, False, help="accept one-day moves the data check flags"),
         "features": _f(list, ["close:log_return"], help="inputs: column or column:transform"),
         "target": _f(str, "close", help="column to forecast"),
-        "val": _f(float, 0.15, minimum=0.0, help="validation fraction"),
-        "test": _f(float, 0.15, minimum=0.0, help="test fraction"),
+        "val": _f(float, 0.15, minimum=0.0, maximum=0.9, help="validation fraction"),
+        "test": _f(float, 0.15, minimum=0.0, maximum=0.9, help="test fraction"),
         "val_start": _f(OPTIONAL_STR, None, help="first validation date"),
         "test_start": _f(OPTIONAL_STR, None, help="first test date"),
         "fill": _f(OPTIONAL_STR, None, choices=(None, "ffill", "drop"), help="NaN handling"),
     },
     "model": {"layers": _f(list, TUTORIAL_LAYERS, help="layers in Keras vocabulary")},
     "forecast": {
-        "lookback": _f(int, 60, minimum=1),
-        "horizon": _f(int, 1, minimum=1),
+        "lookback": _f(int, 60, minimum=1, maximum=10_000),
+        "horizon": _f(int, 1, minimum=1, maximum=1_000),
         "target_transform": _f(
             str, "log_return", choices=("price", "return", "log_return", "diff")
         ),
@@ -83,33 +104,49 @@ SCHEMA: dict[str, Any] = {
             choices=("direct", "recursive"),
             help="recursive: a one-step model forecasts `days` sessions",
         ),
-        "days": _f(int, 5, minimum=1, help="next sessions to forecast"),
+        "days": _f(int, 5, minimum=1, maximum=1_000, help="next sessions to forecast"),
         "calendar": _f(str, "XNYS", help="exchange-calendars code"),
     },
     "training": {
-        "epochs": _f(int, 30, minimum=1),
-        "batch_size": _f(int, 32, minimum=1),
+        "epochs": _f(int, 30, minimum=1, maximum=100_000),
+        "batch_size": _f(int, 32, minimum=1, maximum=1_000_000),
         "optimizer": _f(str, "adam", choices=("adam", "adamw", "sgd", "rmsprop")),
         "learning_rate": _f(float, 1e-3, minimum=0.0),
         "loss": _f(str, "mse", choices=("mse", "mae", "huber")),
-        "patience": _f(int, 5, minimum=0, help="early-stopping patience (0: no early stop)"),
-        "seed": _f(int, 42),
+        "patience": _f(
+            int, 5, minimum=0, maximum=100_000, help="early-stopping patience (0: no early stop)"
+        ),
+        "seed": _f(int, 42, minimum=0, maximum=2**32 - 1),
         "verbose": _f((int, str), "auto", choices=(0, 1, 2, "auto")),
     },
     "evaluation": {
-        "interval": _f((float, type(None)), 0.9, help="prediction-interval coverage"),
+        "interval": _f(
+            (float, type(None)),
+            0.9,
+            minimum=0.01,
+            maximum=0.999,
+            help="prediction-interval coverage",
+        ),
         "baselines": _f(list, BASELINE_NAMES),
     },
     "backtest": {
-        "folds": _f(int, 10, minimum=1),
-        "initial_train": _f(float, 0.6, minimum=0.0),
-        "refit_every": _f(int, 1, minimum=1),
+        "folds": _f(int, 10, minimum=1, maximum=10_000),
+        "initial_train": _f(
+            float, 0.6, minimum=0.0, help="first training part: a fraction, or rows"
+        ),
+        "refit_every": _f(int, 1, minimum=1, maximum=100_000),
         "window": _f(str, "expanding", choices=("expanding", "rolling")),
-        "epochs": _f((int, type(None)), 5, help="epochs per fold (None: training.epochs)"),
+        "epochs": _f(
+            (int, type(None)),
+            5,
+            minimum=1,
+            maximum=100_000,
+            help="epochs per fold (None: training.epochs)",
+        ),
         "rule": _f(str, "long_flat", choices=("long_flat", "long_short")),
         "threshold": _f(float, 0.0),
-        "cost_bps": _f(float, 5.0, minimum=0.0),
-        "slippage_bps": _f(float, 2.0, minimum=0.0),
+        "cost_bps": _f(float, 5.0, minimum=0.0, maximum=10_000.0),
+        "slippage_bps": _f(float, 2.0, minimum=0.0, maximum=10_000.0),
     },
 }
 
@@ -151,7 +188,10 @@ def load_config(
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{where}: TOML syntax error: {err}.") from err
+        except RecursionError as err:
+            raise ConfigError(f"{where}: values are nested too deeply to be a config.") from err
         _merge(config, raw, where)
+        _relative_to_file(config, raw, source, where)
     for override in overrides:
         _apply_override(config, override)
     _check_values(config, where)
@@ -188,7 +228,7 @@ def read_config_text(source: str | Path) -> tuple[str, str]:
         name = path.name.removesuffix(".toml")
         if name in packaged_configs():
             resource = resources.files("rnncast.cli") / "configs" / f"{name}.toml"
-            return f"packaged config {name!r}", resource.read_text(encoding="utf-8")
+            return f"packaged config {name!r}", resource.read_text(encoding="utf-8-sig")
         if not path.suffix:
             raise ConfigError(
                 f"no config file or packaged config named {str(source)!r}; packaged configs: "
@@ -196,9 +236,25 @@ def read_config_text(source: str | Path) -> tuple[str, str]:
                 "pass the path of a TOML file, e.g. --config my.toml."
             )
     try:
-        return str(path), path.read_text(encoding="utf-8")
+        return str(path), path.read_text(encoding="utf-8-sig")  # -sig: a BOM is dropped
     except OSError as err:
         raise ConfigError(f"cannot read config {path}: {err.strerror or err}.") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"config {path} is not UTF-8 text (byte {err.start}: {err.reason}); a config "
+            "is a TOML text file, e.g. rnncast config show lstm > my.toml."
+        ) from err
+
+
+def _relative_to_file(
+    config: dict[str, Any], raw: dict[str, Any], source: str | Path, where: str
+) -> None:
+    """A relative ``data.csv`` written in a config file is relative to that file's folder."""
+    csv = raw.get("data", {}).get("csv") if isinstance(raw.get("data"), dict) else None
+    if not isinstance(csv, str) or csv == NONE or where.startswith("packaged config"):
+        return
+    if not Path(csv).expanduser().is_absolute():
+        config["data"]["csv"] = str(Path(source).parent / csv)
 
 
 def _merge(config: dict[str, Any], raw: dict[str, Any], where: str) -> None:
@@ -271,10 +327,28 @@ def _check_values(config: dict[str, Any], where: str) -> None:
         raise ConfigError(
             f"{where}: evaluation.baselines has unknown {unknown}; choose from {BASELINE_NAMES}."
         )
+    _check_days(config["forecast"], where)
+    layers = config["model"]["layers"]
+    if not layers or len(layers) > MAX_LAYERS:
+        raise ConfigError(
+            f"{where}: model.layers must list 1 to {MAX_LAYERS} layers, got {len(layers)}."
+        )
     config["model"]["layers"] = [
-        check_layer(spec, f"model.layers[{i}]", where)
-        for i, spec in enumerate(config["model"]["layers"])
+        check_layer(spec, f"model.layers[{i}]", where) for i, spec in enumerate(layers)
     ]
+    check_size(config, where)
+
+
+def _check_days(forecast: dict[str, Any], where: str) -> None:
+    """A direct model forecasts ``horizon`` sessions: asking for more is an error, not a cut."""
+    if forecast["strategy"] == "direct" and forecast["days"] > forecast["horizon"]:
+        days, horizon = forecast["days"], forecast["horizon"]
+        raise ConfigError(
+            f"{where}: forecast.days={days} is more than forecast.horizon={horizon}, and "
+            f"strategy='direct' forecasts only horizon sessions. Set forecast.days={horizon}, "
+            f"forecast.horizon={days} (with a last layer of {days} units), or "
+            "forecast.strategy='recursive'."
+        )
 
 
 def _none(value: Any, field: Field) -> Any:
@@ -287,12 +361,24 @@ def _check_field(name: str, value: Any, field: Field, where: str) -> None:
     if (isinstance(value, bool) and bool not in field.types) or not isinstance(value, accepted):
         expected = " or ".join("none" if t is type(None) else t.__name__ for t in field.types)
         raise ConfigError(
-            f"{where}: {name} must be {expected}, got {value!r} ({type(value).__name__})."
+            f"{where}: {name} must be {expected}, got {_short(value)} ({type(value).__name__})."
         )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where}: {name}={value!r} must be a finite number.")
     if field.choices is not None and value not in field.choices:
         raise ConfigError(f"{where}: {name}={value!r} is not one of {field.choices}.")
     if field.minimum is not None and value is not None and value < field.minimum:
         raise ConfigError(f"{where}: {name}={value!r} must be >= {field.minimum}.")
+    if field.maximum is not None and value is not None and value > field.maximum:
+        raise ConfigError(
+            f"{where}: {name}={value!r} must be <= {field.maximum:g} (a documented limit, "
+            "docs/cli.md)."
+        )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_layer(spec: Any, name: str, where: str) -> dict[str, Any]:
@@ -305,6 +391,11 @@ def check_layer(spec: Any, name: str, where: str) -> dict[str, Any]:
             '{ type = "LSTM", units = 50 }.'
         )
     kind = spec["type"]
+    if not isinstance(kind, str):
+        raise ConfigError(
+            f'{where}: {name}.type must be a layer name (a string) such as "LSTM", got '
+            f"{_short(kind)} ({type(kind).__name__})."
+        )
     if kind not in LAYERS:
         nearest = difflib.get_close_matches(str(kind), list(LAYERS), n=1)
         hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
@@ -317,14 +408,74 @@ def check_layer(spec: Any, name: str, where: str) -> dict[str, Any]:
             nearest = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
             hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
             raise ConfigError(f"{where}: unknown key '{name}.{key}' for {kind}{hint}")
+    _check_sizes(spec, name, where)
     checked = dict(spec)
-    if kind == "Bidirectional":
+    if kind in WRAPPERS:
         checked["layer"] = check_layer(spec.get("layer"), f"{name}.layer", where)
     try:
         build_layer(checked)
-    except (ConfigError, TypeError) as err:
+    except (ConfigError, TypeError, ValueError, ArithmeticError) as err:
         raise ConfigError(f"{where}: {name} ({kind}): {err}") from err
     return checked
+
+
+def _check_sizes(spec: dict[str, Any], name: str, where: str) -> None:
+    for key, limit in SIZE_ARGUMENTS.items():
+        value = spec.get(key)
+        sizes = value if isinstance(value, list | tuple) else [value]
+        for size in sizes:
+            if isinstance(size, int) and not isinstance(size, bool) and size > limit:
+                raise ConfigError(
+                    f"{where}: {name}.{key}={size} is over the limit of {limit} (docs/cli.md, "
+                    "Limits); use a smaller layer."
+                )
+
+
+def check_size(config: dict[str, Any], where: str = "config") -> int:
+    """Refuse a model whose estimated parameter count is over :data:`MAX_PARAMETERS`.
+
+    The estimate counts the weights of LSTM, GRU, SimpleRNN, Dense and Conv1D
+    layers from their widths (``Flatten`` multiplies by ``forecast.lookback``),
+    before anything is allocated. Returns the estimate.
+
+    Example:
+        >>> check_size(load_config())  # the tutorial LSTM
+        31901
+    """
+    width = len(config["data"]["features"])
+    total = 0
+    for i, spec in enumerate(config["model"]["layers"]):
+        count, width = _parameters(spec, width, config["forecast"]["lookback"])
+        total += count
+        if total > MAX_PARAMETERS:
+            raise ConfigError(
+                f"{where}: the model has about {total:,} parameters by model.layers[{i}], over "
+                f"the limit of {MAX_PARAMETERS:,} (docs/cli.md, Limits); use fewer units."
+            )
+    return total
+
+
+GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
+
+
+def _parameters(spec: dict[str, Any], width: int, lookback: int) -> tuple[int, int]:
+    """``(estimated parameters, output width)`` of one checked layer table."""
+    kind, units = spec["type"], spec.get("units") or spec.get("filters")
+    if kind in WRAPPERS:
+        count, inner = _parameters(spec["layer"], width, lookback)
+        doubled = kind == "Bidirectional"
+        wide = doubled and spec.get("merge_mode", "concat") == "concat"
+        return count * (2 if doubled else 1), inner * (2 if wide else 1)
+    if kind == "Flatten":
+        return 0, width * lookback
+    if not isinstance(units, int):
+        return 0, width
+    if kind in GATES:
+        bias = 2 if kind == "GRU" else 1  # GRU's reset_after keeps two biases
+        return GATES[kind] * units * (units + width + bias), units
+    kernel = spec.get("kernel_size", 1)
+    kernel = kernel[0] if isinstance(kernel, list | tuple) else kernel
+    return units * (int(kernel) * width + 1), units
 
 
 def build_layer(spec: dict[str, Any]) -> Any:
@@ -332,7 +483,7 @@ def build_layer(spec: dict[str, Any]) -> Any:
     from rnncast.layers import LAYERS
 
     arguments = {k: v for k, v in spec.items() if k != "type"}
-    if spec["type"] == "Bidirectional":
+    if spec["type"] in WRAPPERS:
         arguments["layer"] = build_layer(arguments["layer"])
     return LAYERS[spec["type"]](**arguments)
 

@@ -33,6 +33,15 @@ from rnncast.exceptions import FitError, RnncastError
 EXIT_USER_ERROR, EXIT_RUNTIME_ERROR, EXIT_INTERRUPTED = 2, 1, 130
 # Library messages name Python calls; on the command line the fix is an option.
 CLI_FIXES = (
+    (r"pass allow_jumps=True", "pass --allow-jumps"),
+    (r"pass date_format=(?= |\()", "pass --date-format"),
+    (r"; on the command line --date-format\.", "."),
+    (r" \(--date-format on the command line\)", ""),
+    (r"date_format=('[^']*')", r"--date-format \1"),
+    (
+        r"leave ticker= out to use it as it is, or pass the file of that ticker\.",
+        "leave --ticker (data.ticker) out to use it as it is, or pass the file of that ticker.",
+    ),
     (
         r"To work offline, read a CSV export with rnncast\.datasets\.read_csv.*",
         "To work offline, pass --csv FILE with a price CSV, or a sample --ticker "
@@ -55,6 +64,11 @@ CLI_FIXES = (
     (
         r"select one ticker, e\.g\. frame\[frame\.ticker == '[^']*'\]\.",
         "pass --ticker with one of the file's tickers.",
+    ),
+    (
+        r"Train again with a lower learning rate \(e\.g\. 10x lower\), or clipnorm=1\.0 on "
+        r"the optimizer\.",
+        "Run again with a lower --set training.learning_rate (e.g. 10x lower).",
     ),
 )
 SUMMARY_COLUMNS = [
@@ -263,6 +277,17 @@ def _data_options(sub: argparse.ArgumentParser, ticker_default: str | None = Non
         "(data.ticker)",
     )
     sub.add_argument("--csv", type=Path, help="daily price CSV file (data.csv)")
+    sub.add_argument(
+        "--date-format",
+        help="the CSV's date format when it cannot be detected, e.g. %%d/%%m/%%Y "
+        "(data.date_format)",
+    )
+    sub.add_argument(
+        "--allow-jumps",
+        action="store_true",
+        default=None,
+        help="accept one-day moves above 50%% that look like data errors (data.allow_jumps)",
+    )
 
 
 def _group(commands: Any, name: str, summary: str) -> Any:
@@ -334,6 +359,12 @@ def _config(args: argparse.Namespace, source: str | None = None) -> dict[str, An
         overrides.append(f"data.ticker={_quoted(args.ticker)}")
     if args.csv:
         overrides += [f"data.csv={_quoted(args.csv)}"]
+        if not args.ticker:  # a config's sample ticker says nothing about this file
+            overrides.append("data.ticker=none")
+    if args.date_format:
+        overrides.append(f"data.date_format={_quoted(args.date_format)}")
+    if args.allow_jumps:
+        overrides.append("data.allow_jumps=true")
     if args.seed is not None:
         overrides.append(f"training.seed={args.seed}")
     return load_config(source if source is not None else getattr(args, "config", None), overrides)
@@ -393,7 +424,11 @@ def _predict(args: argparse.Namespace) -> None:
     if args.ticker:
         data = {**data, "ticker": args.ticker, "csv": None}
     if args.csv:
-        data = {**data, "csv": str(args.csv)}
+        data = {**data, "csv": str(args.csv), "ticker": args.ticker}
+    if args.date_format:
+        data = {**data, "date_format": args.date_format}
+    if args.allow_jumps:
+        data = {**data, "allow_jumps": True}
     frame, source = runner.load_data(data)
     forecast = forecaster.predict_next(frame, days=args.days, interval=args.interval)
     last = frame[forecaster.target].iloc[-1]

@@ -1,8 +1,11 @@
 """The pipelines behind the ``rnncast`` command: run, train, backtest, compare.
 
-Each writes a run folder ``<out>/<YYYYmmdd-HHMMSS>-<name>/``. The folder is
-assembled under a hidden name and renamed when complete, so an interrupted
-run never leaves a half-written folder under its final name. Progress
+Each writes a run folder ``<out>/<YYYYmmdd-HHMMSS>-<name>/``, its name claimed
+before any work starts (see :func:`reserved_run_path`: concurrent runs with the
+same ``out`` get distinct folders, and an unwritable ``out`` fails before
+training). The folder is assembled under a hidden name and renamed when
+complete, so an interrupted run never leaves a half-written folder under its
+final name. Progress
 messages go to ``say`` (default: :func:`rnncast._internal.output.write`,
 which the command points at stderr); results come back in :class:`RunResult`.
 """
@@ -10,8 +13,13 @@ which the command points at stderr); results come back in :class:`RunResult`.
 from __future__ import annotations
 
 import json
+import os
 import platform
+import shutil
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,11 +64,24 @@ class RunResult:
 def load_data(data: dict[str, Any]) -> tuple[pd.DataFrame, str]:
     """The price frame a config asks for (a CSV file, or a sample ticker)."""
     if data.get("csv"):
-        frame = rc.datasets.read_csv(data["csv"], fill=data.get("fill"))
-        if "ticker" in frame.columns:
-            frame = _one_ticker(frame, data["ticker"], data["csv"])
-        return frame, str(data["csv"])
-    return load_sample(data["ticker"]), f"sample {data['ticker'].upper()}"
+        frame = rc.datasets.read_csv(
+            data["csv"],
+            ticker=data.get("ticker"),
+            fill=data.get("fill"),
+            date_format=data.get("date_format"),
+            allow_jumps=bool(data.get("allow_jumps")),
+            required=_columns_in_use(data),
+        )
+        return _one_ticker(frame, data["csv"]), str(data["csv"])
+    ticker = data.get("ticker") or "AAPL"
+    return load_sample(ticker), f"sample {ticker.upper()}"
+
+
+def _columns_in_use(data: dict[str, Any]) -> list[str]:
+    """The columns a run reads (features and target): only they must be complete."""
+    from rnncast.data.features import feature_columns
+
+    return list(dict.fromkeys([*feature_columns(data["features"]), data["target"]]))
 
 
 def load_sample(ticker: str, adjusted: bool = True) -> pd.DataFrame:
@@ -147,6 +168,11 @@ def selected_baselines(config: dict[str, Any]) -> list[Any]:
 # ------------------------------------------------------------------ pipelines
 def run(config: dict[str, Any], out: str | Path = "runs", say: Any = output.write) -> RunResult:
     """Load, split, train, evaluate against baselines, forecast, write the run folder."""
+    with reserved_run_path(out, config["name"]) as target:
+        return _run(config, target, say)
+
+
+def _run(config: dict[str, Any], target: Path, say: Any) -> RunResult:
     started = time.perf_counter()
     data = prepare(config)
     say(
@@ -168,14 +194,13 @@ def run(config: dict[str, Any], out: str | Path = "runs", say: Any = output.writ
     interval = config["evaluation"]["interval"]
     future = fc.predict_next(
         data.frame,
-        days=_days(config, fc),
+        days=config["forecast"]["days"],
         interval=interval if fc.calibration_scores_ is not None else None,
     )
     timings = {"fit_s": fitted_at - started, "evaluate_s": evaluated_at - fitted_at}
-    target = new_run_path(out, config["name"])
     with atomic_folder(target) as folder:
         fc.save(folder / "forecaster")
-        (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
+        (folder / "config.toml").write_text(_dump(config), encoding="utf-8")
         predictions = prediction_table(data.test, forecasts, config["data"]["target"])
         predictions.to_csv(folder / "predictions.csv", index_label="date")
         future.to_csv(folder / "forecast.csv", index_label="date")
@@ -190,15 +215,15 @@ def train_only(
     config: dict[str, Any], out: str | Path = "runs", say: Any = output.write
 ) -> RunResult:
     """Fit and save the forecaster (no evaluation)."""
-    data = prepare(config)
-    say(f"data: {data.source}, train {len(data.train)} rows, val {len(data.val)}")
-    fc = build_forecaster(config)
-    fc.fit(data.train, validation=data.val, **fit_kwargs(config))
-    target = new_run_path(out, config["name"])
-    with atomic_folder(target) as folder:
-        fc.save(folder / "forecaster")
-        (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
-    return RunResult(target)
+    with reserved_run_path(out, config["name"]) as target:
+        data = prepare(config)
+        say(f"data: {data.source}, train {len(data.train)} rows, val {len(data.val)}")
+        fc = build_forecaster(config)
+        fc.fit(data.train, validation=data.val, **fit_kwargs(config))
+        with atomic_folder(target) as folder:
+            fc.save(folder / "forecaster")
+            (folder / "config.toml").write_text(_dump(config), encoding="utf-8")
+        return RunResult(target)
 
 
 def prediction_table(
@@ -210,11 +235,6 @@ def prediction_table(
     for name, frame in forecasts.items():
         table[name] = frame["step_1"]
     return table
-
-
-def _days(config: dict[str, Any], fc: Forecaster) -> int:
-    days = config["forecast"]["days"]
-    return min(days, fc.horizon) if fc.strategy == "direct" else days
 
 
 def _metrics_json(
@@ -293,24 +313,125 @@ def metadata(
         "seed": config["training"]["seed"],
         "data": {"source": data.source, **fingerprint},
         "timings": {k: round(v, 2) for k, v in timings.items()},
-        "config": dump_config(config),
+        "config": _dump(config),
     }
 
 
 # ------------------------------------------------------------------ folders
-def new_run_path(out: str | Path, name: str) -> Path:
-    """``<out>/<YYYYmmdd-HHMMSS>-<name>``, with a ``-2``, ``-3`` ... suffix if taken.
+RESERVED = ".reserved"  # suffix of the hidden marker that holds a run folder's name
 
-    Pipelines fill it through :func:`rnncast.saving.atomic_folder`, so it appears
-    only when complete (an interrupted run leaves nothing behind).
+
+@contextmanager
+def reserved_run_path(out: str | Path, name: str) -> Iterator[Path]:
+    """Reserve a new, unique ``<out>/<YYYYmmdd-HHMMSS>-<name>`` for this process.
+
+    The name is claimed with an exclusive ``os.mkdir`` of a hidden marker
+    ``.<folder>.reserved`` (holding this host and pid) before any work starts,
+    so concurrent runs with the same ``out`` never pick the same folder: a
+    taken name gets a ``-2``, ``-3`` ... suffix. Creating the marker and a file
+    in it also checks that ``out`` is writable, before training. The marker is
+    removed on exit; the pipeline fills the folder through
+    :func:`rnncast.saving.atomic_folder`, so it appears only when complete.
+
+    Raises:
+        ConfigError: ``out`` cannot be created or written, naming it and the cause.
+
+    Example:
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp())
+        >>> with reserved_run_path(out, "lstm") as first, reserved_run_path(out, "lstm") as second:
+        ...     first != second, second.name.startswith(first.name), second.exists()
+        (True, True, False)
     """
+    out = Path(out)
+    _writable_folder(out)
+    _clean_stale_reservations(out)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(out) / f"{stamp}-{_slug(name)}"
-    suffix = 2
-    while path.exists():
-        path = Path(out) / f"{stamp}-{_slug(name)}-{suffix}"
-        suffix += 1
-    return path
+    path, marker = _claim(out, f"{stamp}-{_slug(name)}")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(marker, ignore_errors=True)
+
+
+def _claim(out: Path, base: str) -> tuple[Path, Path]:
+    """``(run folder, marker)``: the first ``base[-N]`` whose marker this process created."""
+    for number in range(1, 10_000):
+        candidate = base if number == 1 else f"{base}-{number}"
+        marker = out / f".{candidate}{RESERVED}"
+        try:
+            os.mkdir(marker)  # exclusive: exactly one process gets each name
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise ConfigError(_unwritable(out, err)) from err
+        if (out / candidate).exists():  # a finished run holds it
+            os.rmdir(marker)
+            continue
+        try:
+            _write_owner(marker)
+        except OSError as err:
+            shutil.rmtree(marker, ignore_errors=True)
+            raise ConfigError(_unwritable(out, err)) from err
+        return out / candidate, marker
+    raise ConfigError(f"--out {out}: no free run folder name for {base!r}; clean the folder.")
+
+
+def _writable_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a folder; pass a folder for run folders.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(_unwritable(out, err)) from err
+
+
+def _write_owner(marker: Path) -> None:
+    """An exclusive file in the marker: proves ``out`` takes files, and names the owner."""
+    handle = os.open(marker / "owner", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    try:
+        os.write(handle, f"{socket.gethostname()} {os.getpid()}\n".encode())
+    finally:
+        os.close(handle)
+
+
+def _unwritable(out: Path, err: OSError) -> str:
+    cause = err.strerror or type(err).__name__
+    where = f" (at {err.filename})" if err.filename and Path(err.filename) != out else ""
+    return (
+        f"cannot write run folders to --out {out}: {cause}{where}; pass a writable folder "
+        "with --out, e.g. --out runs."
+    )
+
+
+def _clean_stale_reservations(out: Path) -> None:
+    """Remove markers whose owner (a process on this host) is gone, e.g. after kill -9."""
+    host = socket.gethostname()
+    for marker in out.glob(f".*{RESERVED}"):
+        try:
+            owner_host, pid = (marker / "owner").read_text(encoding="utf-8").split()
+        except (OSError, ValueError):
+            continue  # being created, or not ours to judge
+        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(marker, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _dump(config: dict[str, Any]) -> str:
+    """The config as TOML for a run folder, with ``data.csv`` absolute (usable from anywhere)."""
+    csv = config["data"].get("csv")
+    if csv and not Path(csv).is_absolute():
+        config = {**config, "data": {**config["data"], "csv": str(Path(csv).absolute())}}
+    return dump_config(config)
 
 
 def _slug(name: str) -> str:
@@ -318,15 +439,19 @@ def _slug(name: str) -> str:
     return cleaned or "run"
 
 
-def _one_ticker(frame: pd.DataFrame, ticker: str, source: str) -> pd.DataFrame:
-    tickers = [str(t) for t in frame["ticker"].unique()]
-    if ticker not in tickers:
-        shown = ", ".join(tickers[:8]) + (", ..." if len(tickers) > 8 else "")
+def _one_ticker(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One series: a ticker column with a single ticker is that ticker's series."""
+    if "ticker" not in frame.columns:
+        return frame
+    tickers = sorted(str(t) for t in frame["ticker"].unique())
+    if len(tickers) > 1:
+        more = f", ... ({len(tickers)} in all)" if len(tickers) > 8 else ""
+        shown = ", ".join(tickers[:8]) + more
         raise ConfigError(
-            f"{source} holds the ticker(s) {shown}, not {ticker!r}; pass --ticker with one of "
-            f"them, e.g. --ticker {tickers[0]} (or set data.ticker)."
+            f"{source} holds {len(tickers)} tickers ({shown}) and a run forecasts one series; "
+            f"pass --ticker with one of them, e.g. --ticker {tickers[0]} (or set data.ticker)."
         )
-    return frame[frame["ticker"] == ticker].drop(columns="ticker")
+    return frame.drop(columns="ticker")
 
 
 # ------------------------------------------------------------------ backtest
@@ -334,6 +459,11 @@ def backtest(
     config: dict[str, Any], out: str | Path = "runs", say: Any = output.write
 ) -> RunResult:
     """Walk-forward backtest of the configured model plus a trading simulation."""
+    with reserved_run_path(out, f"{config['name']}-backtest") as run_dir:
+        return _backtest(config, run_dir, say)
+
+
+def _backtest(config: dict[str, Any], run_dir: Path, say: Any) -> RunResult:
     started = time.perf_counter()
     data = prepare(config)
     settings = config["backtest"]
@@ -376,9 +506,8 @@ def backtest(
     benchmarks = {k: v for k, v in steps.items() if k in ("naive", "linear_ar")}
     trading = rc.backtest.simulate_trading(prices, steps["model"], benchmarks=benchmarks, **rule)
     timings = {"backtest_s": time.perf_counter() - started}
-    run_dir = new_run_path(out, f"{config['name']}-backtest")
     with atomic_folder(run_dir) as folder:
-        (folder / "config.toml").write_text(dump_config(config), encoding="utf-8")
+        (folder / "config.toml").write_text(_dump(config), encoding="utf-8")
         model.folds.to_csv(folder / "folds.csv", index=False)
         predictions = prediction_table(data.frame, steps, fc.target)
         predictions.to_csv(folder / "predictions.csv", index_label="date")
@@ -468,6 +597,11 @@ def compare(
     configs: list[dict[str, Any]], out: str | Path = "runs", say: Any = output.write
 ) -> RunResult:
     """Every config and every baseline on the same split: a ranked leaderboard."""
+    with reserved_run_path(out, "compare") as run_dir:
+        return _compare(configs, run_dir, say)
+
+
+def _compare(configs: list[dict[str, Any]], run_dir: Path, say: Any) -> RunResult:
     started = time.perf_counter()
     first = configs[0]
     data = prepare(first)
@@ -508,13 +642,10 @@ def compare(
     board = pd.concat([pd.DataFrame(rows).T, baseline_rows]).sort_values("mase")
     board.insert(0, "rank", range(1, len(board) + 1))
     board.index.name = "model"
-    run_dir = new_run_path(out, "compare")
     with atomic_folder(run_dir) as folder:
         board.to_csv(folder / "leaderboard.csv")
         for config in configs:
-            (folder / f"{_slug(config['name'])}.toml").write_text(
-                dump_config(config), encoding="utf-8"
-            )
+            (folder / f"{_slug(config['name'])}.toml").write_text(_dump(config), encoding="utf-8")
         (folder / "metrics.json").write_text(
             json.dumps(
                 {

@@ -12,7 +12,7 @@ Frame convention used throughout rnncast:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,23 +23,45 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
 VOLUME_COLUMN = "volume"
 TICKER_COLUMN = "ticker"
 FILL_METHODS = (None, "ffill", "drop")
+JUMP_LIMIT = 0.5  # |p_t / p_{t-1} - 1| above this is a probable data error
+ABSURD = 1e15  # no price or volume is this large; a larger value is a data error
+_SPLIT_TOLERANCE = 0.03  # a move within 3 % of x2, x3, ... or x1/2, x1/3, ... is split-sized
+_AFTER = 10  # rows after a jump that decide whether the new level stays
+_LEVEL = 1.25  # "stays" / "reverts": the median of those rows within 25 % of the level
+_EXTREME = 10.0  # a one-day move of x10 or x1/10 is never a real daily move
 _SHOW = 3  # how many offending dates an error message lists
 
 
-def validate(frame: pd.DataFrame, *, fill: str | None = None) -> pd.DataFrame:
+def validate(
+    frame: pd.DataFrame,
+    *,
+    fill: str | None = None,
+    columns: Sequence[str] | None = None,
+    allow_jumps: bool = False,
+) -> pd.DataFrame:
     """Check a price frame and return it, optionally with NaN gaps filled.
 
     Checks, per ticker when a ``ticker`` column exists: the index is a
-    ``DatetimeIndex``; dates are unique and strictly increasing; numeric
-    columns hold no NaN or inf; price columns (``open, high, low, close,
-    adj_close``) are > 0; ``volume`` is >= 0. Nothing is ever changed
-    silently: gaps are only filled when ``fill`` asks for it.
+    ``DatetimeIndex``; dates are unique and strictly increasing; the checked
+    numeric columns hold no NaN or inf and nothing above ``ABSURD`` (1e15);
+    price columns (``open, high, low, close, adj_close``) are > 0 and the
+    close is not the same on every row (nothing to forecast); ``volume`` is
+    >= 0; and no day moves the close by more than ``JUMP_LIMIT`` (50 %,
+    ``|close_t / close_{t-1} - 1| > 0.5``) or by a split-sized ratio that
+    stays (see :func:`check_jumps`). Nothing is ever changed silently: gaps
+    are only filled when ``fill`` asks for it.
 
     Args:
         frame: Price data indexed by date (see the module docstring).
         fill: ``None`` (default) raises on NaN; ``"ffill"`` carries the last
             valid value forward inside each ticker (a leading NaN still
-            raises); ``"drop"`` removes rows that contain NaN.
+            raises); ``"drop"`` removes rows that contain NaN (in the checked
+            columns).
+        columns: The columns in use, which must be complete and valid; other
+            columns are left as they are (NaN allowed). None checks every
+            numeric column.
+        allow_jumps: Skip the one-day-jump check (for data with real moves
+            above 50 %).
 
     Returns:
         The frame (a new object when ``fill`` changed something).
@@ -68,9 +90,55 @@ def validate(frame: pd.DataFrame, *, fill: str | None = None) -> pd.DataFrame:
         )
     for name, part in iter_tickers(frame):
         check_dates(part.index, name)
-    frame = _fill_gaps(frame, fill)
-    check_values(frame)
+    checked = _checked_columns(frame, columns)
+    frame = _fill_gaps(frame, fill, checked)
+    check_values(frame, checked)
+    check_constant(frame, checked)
+    if not allow_jumps:
+        check_jumps(frame, checked)
     return frame
+
+
+def _checked_columns(frame: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:
+    numeric = [
+        c for c in frame.columns if c != TICKER_COLUMN and pd.api.types.is_numeric_dtype(frame[c])
+    ]
+    if columns is None:
+        return numeric
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"column(s) {missing} are used but not in the frame (columns: {list(frame.columns)})."
+        )
+    return [c for c in dict.fromkeys(columns) if c in numeric]
+
+
+def single_series(
+    frame: pd.DataFrame, name: str = "frame", needs: str = "one series is needed"
+) -> pd.DataFrame:
+    """The frame as one series: without a ticker column, or with a single ticker (dropped).
+
+    Raises:
+        DataError: when the frame holds several tickers, listing them.
+
+    Example:
+        >>> import pandas as pd
+        >>> idx = pd.DatetimeIndex(["2024-01-02"], name="date")
+        >>> frame = pd.DataFrame({"ticker": ["MSFT"], "close": [1.0]}, index=idx)
+        >>> list(single_series(frame).columns)
+        ['close']
+    """
+    if not isinstance(frame, pd.DataFrame) or TICKER_COLUMN not in frame.columns:
+        return frame
+    tickers = sorted(str(t) for t in pd.unique(frame[TICKER_COLUMN].to_numpy()))
+    if len(tickers) <= 1:
+        return frame.drop(columns=TICKER_COLUMN)
+    more = f", ... ({len(tickers)} in all)" if len(tickers) > 10 else ""
+    shown = ", ".join(tickers[:10]) + more
+    raise DataError(
+        f"{name} holds {len(tickers)} tickers ({shown}); {needs}: "
+        f"select one ticker, e.g. frame[frame.ticker == {tickers[0]!r}]."
+    )
 
 
 def check_index(frame: pd.DataFrame) -> None:
@@ -128,14 +196,19 @@ def check_dates(index: pd.DatetimeIndex, ticker: str | None = None) -> None:
         raise DataError(f"dates{where} are {order}. Sort them with frame.sort_index().")
 
 
-def check_values(frame: pd.DataFrame) -> None:
-    """Raise ``DataError`` for NaN/inf values, non-positive prices or negative volume."""
-    for column in frame.columns:
-        if column == TICKER_COLUMN or not pd.api.types.is_numeric_dtype(frame[column]):
-            continue
+def check_values(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> None:
+    """Raise ``DataError`` for NaN/inf/absurd values, non-positive prices or negative volume."""
+    for column in _checked_columns(frame, columns):
         values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
         _raise_where(frame, column, np.isnan(values), "is NaN", _NAN_FIX)
         _raise_where(frame, column, np.isinf(values), "is infinite", "Correct those rows.")
+        _raise_where(
+            frame,
+            column,
+            np.abs(values) > ABSURD,
+            f"is absurdly large (above {ABSURD:.0e}, e.g. {values[np.argmax(np.abs(values))]:.3g})",
+            "That is a data error; correct those rows.",
+        )
         if column in PRICE_COLUMNS:
             _raise_where(
                 frame,
@@ -146,6 +219,118 @@ def check_values(frame: pd.DataFrame) -> None:
             )
         elif column == VOLUME_COLUMN:
             _raise_where(frame, column, values < 0, "is negative", "Volume must be >= 0.")
+
+
+def _jump_columns(frame: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:
+    """The closes in use (``close``, ``adj_close``), or else the price columns in use."""
+    used = [c for c in (frame.columns if columns is None else columns) if c in frame.columns]
+    closes = [c for c in ("close", "adj_close") if c in used]
+    return closes or [c for c in used if c in PRICE_COLUMNS]
+
+
+def check_constant(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> None:
+    """Raise ``DataError`` when a close (or a price column in use) never changes."""
+    for column in _jump_columns(frame, columns):
+        for name, part in iter_tickers(frame):
+            values = part[column].to_numpy(dtype=np.float64, na_value=np.nan)
+            if len(values) >= 3 and np.nanmin(values) == np.nanmax(values):
+                where = f" for ticker {name!r}" if name is not None else ""
+                raise DataError(
+                    f"column {column!r}{where} is constant ({values[0]:g} on all {len(values)} "
+                    "rows): there is nothing to forecast; check the file (a placeholder or a "
+                    "frozen feed?)."
+                )
+
+
+def check_jumps(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> None:
+    """Raise ``DataError`` for one-day moves that are probably data errors.
+
+    With ``r = p_t / p_{t-1}`` and the "level" the median of the next 10 rows
+    (at least 2) over ``p_{t-1}``, a move is flagged when it is
+
+    * a spike: ``|r - 1| > JUMP_LIMIT`` (50 %) and the level reverts to
+      within 25 % of the old price (a bad value in the file);
+    * split-sized (within 3 % of x2, x3, ... or x1/2, x1/3, ...) or extreme
+      (x10 or more either way) and the level stays within 25 % of the new
+      price: "looks like an unadjusted split";
+    * extreme at all (also at the end of the series).
+
+    A real crash or rally that is not split-sized passes, for example AAPL's
+    x0.48 on 2000-09-29 in the bundled sample; so do real moves that neither
+    revert nor stay. ``allow_jumps=True`` in :func:`validate` skips the check.
+    Checked columns: ``close`` and ``adj_close`` (of ``columns`` when given),
+    or else the price columns in ``columns``.
+
+    Example:
+        >>> import pandas as pd
+        >>> idx = pd.date_range("2024-01-01", periods=5, name="date")
+        >>> frame = pd.DataFrame({"close": [10.0, 10.1, 5.0, 5.1, 5.0]}, index=idx)
+        >>> try:
+        ...     check_jumps(frame)
+        ... except Exception as err:
+        ...     print(str(err)[:66])
+        column 'close' jumps x0.495 on 2024-01-03 and stays at the new lev
+    """
+    for column in _jump_columns(frame, columns):
+        for name, part in iter_tickers(frame):
+            values = part[column].to_numpy(dtype=np.float64, na_value=np.nan)
+            flagged, stays = _jumps(values)
+            if flagged.any():
+                _raise_jumps(part.index, values, flagged, stays, column, name)
+
+
+def _jumps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per move ``t-1 -> t`` (length n-1): flagged, and whether the new level stays."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = values[1:] / values[:-1]  # (n-1,)
+        size = np.where(ratio >= 1, ratio, 1 / ratio)  # >= 1 either way
+    whole = np.round(size)
+    split_sized = (whole >= 2) & (np.abs(size - whole) <= _SPLIT_TOLERANCE * whole)
+    big = np.abs(ratio - 1) > JUMP_LIMIT
+    stays = np.zeros(len(ratio), dtype=bool)
+    reverts = np.zeros(len(ratio), dtype=bool)
+    for t in np.flatnonzero(big | split_sized):
+        after = values[t + 1 : t + 1 + _AFTER]
+        before = np.median(values[max(0, t + 1 - _AFTER) : t + 1]) / values[t]
+        if len(after) >= 2:
+            level = np.median(after) / values[t]
+            settled = abs(np.log(before)) < np.log(_LEVEL)  # not the way back from a spike
+            stays[t] = settled and abs(np.log(level / ratio[t])) < np.log(_LEVEL)
+            reverts[t] = abs(np.log(level)) < np.log(_LEVEL)
+    extreme = size >= _EXTREME
+    flagged = ((split_sized | extreme) & stays) | (big & reverts) | extreme
+    return flagged & np.isfinite(ratio), stays & (split_sized | extreme)
+
+
+def _raise_jumps(
+    index: pd.DatetimeIndex,
+    values: np.ndarray,
+    flagged: np.ndarray,
+    stays: np.ndarray,
+    column: str,
+    ticker: str | None,
+) -> None:
+    where = f" for ticker {ticker!r}" if ticker is not None else ""
+    moves = np.flatnonzero(flagged)
+    splits = moves[stays[moves]]
+    if len(splits):
+        t = splits[0]
+        raise DataError(
+            f"column {column!r}{where} jumps x{values[t + 1] / values[t]:.3g} on "
+            f"{_dates(index[t + 1 : t + 2])} and stays at the new level: looks like an "
+            "unadjusted split; use adjusted prices (an Adj Close column with "
+            "read_csv(adjusted=True), or divide the earlier prices by the split ratio), "
+            "or pass allow_jumps=True if the move is real."
+        )
+    shown = ", ".join(
+        f"{index[t + 1]:%Y-%m-%d} (x{values[t + 1] / values[t]:.3g})" for t in moves[:_SHOW]
+    )
+    more = ", ..." if len(moves) > _SHOW else ""
+    raise DataError(
+        f"column {column!r}{where} moves by more than {JUMP_LIMIT:.0%} in one day on "
+        f"{len(moves)} date(s): {shown}{more}; a probable data error (a bad value in the "
+        "file); correct those rows, or pass allow_jumps=True if the moves are real."
+    )
 
 
 _NAN_FIX = "Pass fill='ffill' to carry the last price forward, fill='drop' to drop those rows."
@@ -165,12 +350,9 @@ def _raise_where(frame: pd.DataFrame, column: str, bad: np.ndarray, what: str, f
     )
 
 
-def _fill_gaps(frame: pd.DataFrame, fill: str | None) -> pd.DataFrame:
+def _fill_gaps(frame: pd.DataFrame, fill: str | None, numeric: list[str]) -> pd.DataFrame:
     if fill is None:
         return frame
-    numeric = [
-        c for c in frame.columns if c != TICKER_COLUMN and pd.api.types.is_numeric_dtype(frame[c])
-    ]
     if fill == "drop":
         return frame.dropna(subset=numeric)
     filled = frame.copy()

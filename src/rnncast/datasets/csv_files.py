@@ -8,7 +8,7 @@ Reading is :func:`pandas.read_csv`; recognising the columns is
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 import pandas as pd
@@ -29,6 +29,9 @@ def read_csv(
     adjusted: bool = True,
     validate: bool = True,
     fill: str | None = None,
+    date_format: str | None = None,
+    allow_jumps: bool = False,
+    required: Sequence[str] | None = None,
     **read_csv_kwargs: Any,
 ) -> pd.DataFrame:
     r"""Read daily prices from a CSV file into rnncast's frame convention.
@@ -46,7 +49,22 @@ def read_csv(
     A multi-ticker file comes back as one long frame with a str ``ticker``
     column: rows grouped by ticker (tickers in sorted order) and ascending by
     date inside each ticker. A series stored newest-first (strictly
-    decreasing dates) is reversed silently; nothing else is repaired.
+    decreasing dates) is reversed silently, and rows with every field blank
+    are skipped; nothing else is repaired.
+
+    Dates are read from all the values, never guessed from the first one
+    (:mod:`rnncast.datasets.dates`): ``2024-01-02`` (any time and UTC offset:
+    the date on the exchange's own clock, so yfinance's ``00:00:00-04:00``
+    stays that day); ``01/03/2012`` day-first or month-first as decided by
+    a value above 12, else a ``DataError`` asking for ``date_format=``;
+    ``YYYYMMDD`` integers, 4-digit years and epoch seconds/milliseconds (UTC)
+    by magnitude; month names (``Jan 2, 2024``). A time of day with one row
+    per day is dropped; intraday bars (several rows on one day) are refused
+    rather than resampled, with the ``frame.resample("1D")`` recipe to do it
+    yourself, because which session a bar belongs to depends on the
+    exchange's clock. Blank dates, impossible dates and dates pandas cannot
+    store (after 2262) are ``DataError``\ s naming the file line (the header
+    is line 1) and the value.
 
     Args:
         path_or_buffer: Path (str or ``os.PathLike``) or open file-like object;
@@ -55,8 +73,12 @@ def read_csv(
         columns: ``{file column: rnncast name}`` overriding detection, e.g.
             ``{"Kurs": "close"}``; the names ``"date"`` and ``"ticker"`` mark
             those columns.
-        ticker: Keep only this ticker of a multi-ticker file; the result is
-            then a single series without the ``ticker`` column.
+        ticker: Keep only this ticker (matched in any case: ``"msft"`` finds
+            ``MSFT``); the result is then a single series without the
+            ``ticker`` column. A ticker the file lacks is an error listing the
+            ones it has. For a file without a ticker column the ticker must
+            be in the file's name (``msft.csv``, ``MSFT_daily.csv``), else it
+            is an error: the ticker would be silently ignored.
         adjusted: When True (default) and the file has an adjusted close,
             open/high/low/close are scaled by ``adj_close / close`` exactly as
             in :func:`load_sample`. False keeps the raw prices.
@@ -65,6 +87,15 @@ def read_csv(
             duplicate dates, NaN values or non-positive prices.
         fill: Passed to :func:`rnncast.data.validate` (``None``, ``"ffill"``
             or ``"drop"``); needs ``validate=True``.
+        date_format: ``strftime`` format of the dates (``"%d/%m/%Y"``), for
+            files whose dates cannot be read unambiguously; also pandas'
+            ``"ISO8601"`` and ``"mixed"``.
+        allow_jumps: Accept one-day moves above 50 % of the close (by default
+            a ``DataError`` names them: a bad value, or an unadjusted split).
+        required: The columns you will use; only they must be complete and
+            valid. None (default): the price columns (``open, high, low,
+            close, adj_close, volume``) present, so blanks in an extra column
+            such as ``Dividend`` never block the file.
         **read_csv_kwargs: Extra options for ``pd.read_csv`` (``sep``,
             ``nrows``, ``thousands``, ...).
 
@@ -75,7 +106,7 @@ def read_csv(
     Raises:
         DataError: when the file is missing, empty or cannot be interpreted
             (message names the file, the columns seen and what was expected),
-            or when validation fails.
+            or when validation fails (see :func:`rnncast.data.validate`).
 
     Example:
         >>> import io
@@ -90,8 +121,23 @@ def read_csv(
         raise ConfigError(f"fill={fill!r} needs validate=True (filling happens during validation).")
     source = _describe_source(path_or_buffer)
     table = _read_table(path_or_buffer, source, read_csv_kwargs)
-    frame = to_price_frame(table, source, date_column=date_column, columns=columns, ticker=ticker)
-    return finish(frame, source, adjusted=adjusted, validate=validate, fill=fill)
+    frame = to_price_frame(
+        table,
+        source,
+        date_column=date_column,
+        columns=columns,
+        ticker=ticker,
+        date_format=date_format,
+    )
+    return finish(
+        frame,
+        source,
+        adjusted=adjusted,
+        validate=validate,
+        fill=fill,
+        required=required,
+        allow_jumps=allow_jumps,
+    )
 
 
 def _describe_source(path_or_buffer: PathOrBuffer) -> str:
@@ -118,4 +164,4 @@ def _read_table(path_or_buffer: PathOrBuffer, source: str, kwargs: dict[str, Any
         raise DataError(f"cannot read prices from {source}: {err}") from err
     if not isinstance(table.index, pd.RangeIndex):  # index_col= was passed
         table = table.reset_index()
-    return table
+    return table.dropna(how="all") if len(table.columns) > 1 else table  # ",,,," rows

@@ -13,13 +13,13 @@ newest-first; every other problem is left for :func:`rnncast.data.validate`.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from rnncast.data.validation import TICKER_COLUMN
+from rnncast.datasets.dates import line, parse_dates
 from rnncast.exceptions import DataError
 
 CANONICAL = ("open", "high", "low", "close", "adj_close", "volume")
@@ -46,6 +46,7 @@ _DATE_ALIASES = (
     "tradingday",
     "time",
     "data",
+    "year",
 )  # in priority order; "data" is Stooq's Polish header
 _TICKER_ALIASES = ("ticker", "symbol", "name")
 _EXPECTED = (
@@ -77,6 +78,7 @@ def to_price_frame(
     date_column: str | None = None,
     columns: Mapping[str, str] | None = None,
     ticker: str | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Convert a raw table to rnncast's frame convention, without validating values.
 
@@ -86,8 +88,11 @@ def to_price_frame(
         date_column: Name of the date column; detected when None.
         columns: ``{table column: rnncast name}`` overriding detection; the
             targets ``"date"`` and ``"ticker"`` mark those columns.
-        ticker: Keep only this ticker of a multi-ticker table and drop the
-            ticker column.
+        ticker: Keep only this ticker (any case) and drop the ticker column;
+            a table without a ticker column is accepted only when ``source``'s
+            file name names the ticker (``msft.csv`` for ``"MSFT"``).
+        date_format: ``strftime`` format of the dates; detected when None
+            (see :mod:`rnncast.datasets.dates`).
 
     Returns:
         DataFrame indexed by ``date`` with float64 value columns (and a str
@@ -107,10 +112,11 @@ def to_price_frame(
     numeric = {c for c in seen if _is_number(table[c])}
     names = _assign_names(seen, numeric, source, date_column, columns or {})
     roles = {name: column for column, name in names.items()}
-    index = _parse_dates(table[roles[DATE]], source, roles[DATE])
+    index = parse_dates(table[roles[DATE]], source, roles[DATE], date_format)
     tickers = _ticker_values(table, roles.get(TICKER_COLUMN), source)
+    index = _one_row_per_day(index, tickers, source)
     if ticker is not None:
-        keep = _select_ticker(tickers, ticker, source, seen)
+        keep = _select_ticker(tickers, ticker, source, seen, len(table))
         table, index, tickers = table[keep], index[keep], None
     data = {TICKER_COLUMN: tickers.to_numpy()} if tickers is not None else {}
     for file_column, name in names.items():
@@ -207,25 +213,32 @@ def _check_names(names: dict[str, str], seen: list[str], source: str) -> None:
         )
 
 
-def _parse_dates(values: pd.Series, source: str, column: str) -> pd.DatetimeIndex:
-    """Parse a date column, including integer ``YYYYMMDD`` dates (Stooq's bulk files)."""
-    fmt = None
-    if pd.api.types.is_integer_dtype(values) and values.between(1000_01_01, 9999_12_31).all():
-        values, fmt = values.astype(str), "%Y%m%d"
-    try:
-        with warnings.catch_warnings():  # dateutil fallback for unusual formats is fine here
-            warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
-            index = pd.DatetimeIndex(pd.to_datetime(values, format=fmt), name=DATE)
-    except (ValueError, TypeError, OverflowError) as err:
-        first = ", ".join(repr(v) for v in values.head(3).tolist())
+def _one_row_per_day(
+    index: pd.DatetimeIndex, tickers: pd.Series | None, source: str
+) -> pd.DatetimeIndex:
+    """Dates without their time of day; intraday bars (several rows per day) are refused.
+
+    A time on every row but one row per day (a daily bar stamped at the close,
+    epoch times in UTC) is daily data: the time is dropped. Several rows on one
+    day of one ticker are intraday bars, refused rather than resampled, because
+    which session a bar belongs to depends on the exchange's clock.
+    """
+    days = index.normalize()
+    if (index == days).all():
+        return index  # repeated plain dates are duplicates, reported by validate
+    owner = tickers.to_numpy() if tickers is not None else np.zeros(len(index), dtype=np.intp)
+    repeated = pd.DataFrame({"t": owner, "d": days.asi8}).duplicated(keep=False).to_numpy()
+    if repeated.any():
+        first = int(np.argmax(repeated))
+        count = int((days[repeated] == days[first]).sum())
         raise DataError(
-            f"cannot read prices from {source}: the values of date column {column!r} "
-            f"(first: {first}) are not dates ({err}); pass date_column= to choose another "
-            "column, or parse_dates=[column] and date_format=... for an unusual format."
-        ) from err
-    if index.tz is not None:
-        index = index.tz_localize(None)
-    return index.as_unit("ns")
+            f"cannot read prices from {source}: it holds intraday bars ({count} rows on "
+            f"{days[first]:%Y-%m-%d}, e.g. {index[first]}); rnncast forecasts daily prices and "
+            "does not resample them for you. Resample to one row per day first, e.g. "
+            "frame.resample('1D').agg({'open': 'first', 'high': 'max', 'low': 'min', "
+            "'close': 'last', 'volume': 'sum'}).dropna(), and save that."
+        )
+    return pd.DatetimeIndex(days, name=DATE)
 
 
 def _ticker_values(table: pd.DataFrame, column: str | None, source: str) -> pd.Series | None:
@@ -242,14 +255,17 @@ def _ticker_values(table: pd.DataFrame, column: str | None, source: str) -> pd.S
 
 
 def _select_ticker(
-    tickers: pd.Series | None, wanted: str, source: str, seen: list[str]
+    tickers: pd.Series | None, wanted: str, source: str, seen: list[str], rows: int
 ) -> np.ndarray:
     """Boolean row mask for ``wanted`` (exact match, else case-insensitive)."""
     if tickers is None:
+        if _names_ticker(source, wanted):
+            return np.ones(rows, dtype=bool)
         raise DataError(
             f"ticker={wanted!r} was given but {source} has no ticker column "
-            f"(columns seen: {describe_columns(seen)}); it holds one series, "
-            "so call read_csv without ticker=."
+            f"(columns seen: {describe_columns(seen)}) and its file name does not name "
+            f"{wanted!r}; it holds one series of unknown ticker, so leave ticker= out "
+            "to use it as it is, or pass the file of that ticker."
         )
     keep = (tickers == wanted).to_numpy()
     if not keep.any():
@@ -258,8 +274,18 @@ def _select_ticker(
         available = sorted(pd.unique(tickers))
         shown = ", ".join(available[:_SHOW_TICKERS])
         more = f", ... ({len(available)} in all)" if len(available) > _SHOW_TICKERS else ""
-        raise DataError(f"ticker {wanted!r} not found in {source}; available: {shown}{more}.")
+        raise DataError(
+            f"ticker {wanted!r} is missing from {source} (not found in any case); "
+            f"the file holds {shown}{more}."
+        )
     return keep
+
+
+def _names_ticker(source: str, ticker: str) -> bool:
+    """Whether a file name such as ``msft.csv`` or ``MSFT_daily.csv`` names ``ticker``."""
+    words = " " + re.sub(r"[^0-9a-z]+", " ", source.replace("\\", "/").split("/")[-1].lower())
+    wanted = re.sub(r"[^0-9a-z]+", " ", str(ticker).lower()).strip()
+    return bool(wanted) and f" {wanted} " in words + " "
 
 
 def _is_number(values: pd.Series) -> bool:
@@ -276,7 +302,8 @@ def _to_float(values: pd.Series, source: str, column: str, index: pd.DatetimeInd
         row = int(np.argmax(bad))
         raise DataError(
             f"cannot read prices from {source}: column {column!r} holds {values.iloc[row]!r} "
-            f"on {index[row]:%Y-%m-%d}, which is not a number; clean the file or pass "
+            f"on {index[row]:%Y-%m-%d} ({line(values.index[row])}), which is not a number; "
+            "clean the file or pass "
             "pd.read_csv options (e.g. thousands=',', na_values=[...]) to read_csv."
         )
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -7,8 +7,11 @@ asked, scales open/high/low/close by ``adj_close / close`` with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
+from rnncast.data.validation import check_jumps
 from rnncast.data.validation import validate as _validate
 from rnncast.exceptions import DataError
 
@@ -41,13 +44,28 @@ def finish(
     adjusted: bool,
     validate: bool = True,
     fill: str | None = None,
+    required: Sequence[str] | None = None,
+    allow_jumps: bool = False,
 ) -> pd.DataFrame:
-    """Validate (naming ``source`` in errors), then adjust OHLC when asked and possible."""
-    if validate:
-        try:
-            frame = _validate(frame, fill=fill)
-        except DataError as err:
-            raise DataError(f"{source}: {err}") from err
-    if adjusted and "adj_close" in frame.columns:
-        frame = adjust_ohlc(frame)
+    """Validate (naming ``source`` in errors), then adjust OHLC when asked and possible.
+
+    ``required`` are the columns that must be complete (None: the columns of
+    :data:`COLUMNS` present). One-day jumps are checked after the adjustment,
+    on the closes the caller gets (on ``adj_close`` only when raw prices are
+    asked for with ``adjusted=False``: their splits are expected).
+    """
+    if required is None:
+        required = [c for c in COLUMNS if c in frame.columns]
+    try:
+        if validate:
+            frame = _validate(frame, fill=fill, columns=required, allow_jumps=True)
+        if adjusted and "adj_close" in frame.columns:
+            frame = adjust_ohlc(frame)
+        closes = [c for c in required if c in ("close", "adj_close")]
+        if not adjusted and "adj_close" in closes:
+            closes = ["adj_close"]  # raw closes asked for explicitly: splits are expected there
+        if validate and not allow_jumps:
+            check_jumps(frame, closes)
+    except DataError as err:
+        raise DataError(f"{source}: {err}") from err
     return frame

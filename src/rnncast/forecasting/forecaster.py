@@ -26,7 +26,7 @@ from rnncast import optimizers, saving
 from rnncast._internal.checks import positive_int
 from rnncast.data.calendar import next_trading_days
 from rnncast.data.features import feature_columns, next_row, parse_features
-from rnncast.data.validation import TICKER_COLUMN
+from rnncast.data.validation import single_series
 from rnncast.data.windowizer import Windowizer
 from rnncast.exceptions import (
     ArtifactError,
@@ -35,6 +35,7 @@ from rnncast.exceptions import (
     NotFittedError,
     RnncastError,
     ShapeError,
+    TrainingDivergedError,
 )
 from rnncast.forecasting.diagnostics import learned_only_the_mean
 from rnncast.forecasting.intervals import IntervalMethods, split_calibration
@@ -44,6 +45,7 @@ from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
 
 STRATEGIES = ("direct", "recursive")
+SANE_FACTOR = 10.0  # a forecast beyond 10x the known prices (or under 1/10) means divergence
 
 
 class Forecaster(IntervalMethods, ScoringMethods):
@@ -151,13 +153,14 @@ class Forecaster(IntervalMethods, ScoringMethods):
         Returns:
             ``self``.
         """
-        _check_single(train, "train")
+        train = _check_single(train, "train")
+        _check_not_constant(train, self.target)
         self.windowizer_ = self._new_windowizer()
         X, y = self.windowizer_.fit_transform(train)
         self.model_ = self._build_model(X.shape[2])
         early, calibrate = None, None
         if validation is not None and len(validation):
-            _check_single(validation, "validation")
+            validation = _check_single(validation, "validation")
             early, calibrate = split_calibration(validation, calibration, self.lookback)
             fit_kwargs.setdefault(
                 "validation_data", self.windowizer_.transform(early, context=train)
@@ -166,7 +169,12 @@ class Forecaster(IntervalMethods, ScoringMethods):
         self.model_.eval()  # a fitted forecaster is for inference
         self.train_info_ = fingerprint(train, [*feature_columns(self.features), self.target])
         self.train_scale_ = float(np.mean(np.abs(np.diff(train[self.target].to_numpy()))))
-        self.learned_nothing_ = learned_only_the_mean(self.model_.predict(X, batch_size=1024), y)
+        prices = train[self.target].to_numpy(np.float64)
+        self.train_range_ = (float(np.nanmin(prices)), float(np.nanmax(prices)))
+        fitted = self.model_.predict(X, batch_size=1024)  # (n, window horizon)
+        base = self.windowizer_.base_prices(train)
+        self._check_sane(self.windowizer_.inverse_transform_target(fitted, base=base), base)
+        self.learned_nothing_ = learned_only_the_mean(fitted, y)
         self.calibration_scores_ = None
         if calibrate is not None:
             self.calibration_scores_ = self._calibration_scores(
@@ -224,7 +232,7 @@ class Forecaster(IntervalMethods, ScoringMethods):
             ``k-1`` rows later).
         """
         self._check_fitted()
-        _check_single(frame, "frame")
+        frame = _check_single(frame, "frame")
         return self._forecast_windows(frame, context, self.horizon)
 
     def _forecast_windows(
@@ -249,8 +257,55 @@ class Forecaster(IntervalMethods, ScoringMethods):
         predict = predict or self.model_.predict
         if self.strategy == "direct":
             y_hat = predict(X, batch_size=1024)  # (n, horizon)
-            return self.windowizer_.inverse_transform_target(y_hat, base=base)[:, :steps]
-        return self._recursive(X, base, steps, predict)
+            prices = self.windowizer_.inverse_transform_target(y_hat, base=base)[:, :steps]
+        else:
+            prices = self._recursive(X, base, steps, predict)
+        self._check_sane(prices, base)
+        return prices
+
+    def _check_sane(self, prices: np.ndarray, base: np.ndarray) -> None:
+        """Refuse non-finite forecasts, or ones more than 10x off every known price.
+
+        Known prices are the training target's range (when fitted in this
+        process) and the last price before each forecast (``base``). A model
+        whose weights diverged to large but finite values predicts far outside
+        them, which no real daily price does.
+
+        Raises:
+            TrainingDivergedError: naming the forecast, the range and the fix.
+        """
+        prices = np.asarray(prices, dtype=np.float64)  # (n, steps)
+        known = np.asarray(base, dtype=np.float64).ravel()
+        known = np.concatenate([known, getattr(self, "train_range_", ())])
+        known = known[np.isfinite(known)]
+        with np.errstate(invalid="ignore", over="ignore"):
+            bad = ~np.isfinite(prices)
+            if known.size:
+                low, high = float(known.min()), float(known.max())
+                if low > 0:
+                    allowed = (low / SANE_FACTOR, high * SANE_FACTOR)
+                else:
+                    span = SANE_FACTOR * max(abs(low), abs(high))
+                    allowed = (-span, span)
+                bad |= (prices < allowed[0]) | (prices > allowed[1])
+        if not bad.any():
+            return
+        value = float(prices[bad][0])
+        bounds = (
+            ""
+            if not known.size
+            else (
+                f", outside [{allowed[0]:.4g}, {allowed[1]:.4g}] (10x around the known "
+                f"{self.target!r} values {low:.4g} .. {high:.4g})"
+            )
+        )
+        rate = _learning_rate(getattr(self, "model_", None))
+        raise TrainingDivergedError(
+            f"{int(bad.sum())} forecast(s) such as {value:.4g}{bounds}: the model's training "
+            f"diverged{rate}. Train again with a lower learning rate "
+            "(e.g. 10x lower), or clipnorm=1.0 on the optimizer.",
+            history=getattr(self, "history_", None),
+        )
 
     def _recursive(self, X: np.ndarray, base: np.ndarray, steps: int, predict: Any) -> np.ndarray:
         """Feed one-step forecasts back as inputs, ``steps`` times.
@@ -298,7 +353,7 @@ class Forecaster(IntervalMethods, ScoringMethods):
             price units (plus ``lower``/``upper``).
         """
         self._check_fitted()
-        _check_single(frame, "frame")
+        frame = _check_single(frame, "frame")
         days = positive_int(days, "days")
         if self.strategy == "direct" and days > self.horizon:
             raise ConfigError(
@@ -438,14 +493,28 @@ def fingerprint(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
     }
 
 
+def _learning_rate(model: Sequential | None) -> str:
+    rate = getattr(getattr(model, "optimizer", None), "learning_rate", None)
+    return f" (learning_rate={rate:g})" if isinstance(rate, int | float) else ""
+
+
 def _as_frame(prices: np.ndarray, dates: pd.Index) -> pd.DataFrame:
     columns = [f"step_{k + 1}" for k in range(prices.shape[1])]
     return pd.DataFrame(prices, index=pd.DatetimeIndex(dates, name="date"), columns=columns)
 
 
-def _check_single(frame: pd.DataFrame, name: str) -> None:
-    if isinstance(frame, pd.DataFrame) and TICKER_COLUMN in frame.columns:
+def _check_single(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """One series; a ticker column holding a single ticker is that ticker's series."""
+    return single_series(frame, name, "a Forecaster works on one series")
+
+
+def _check_not_constant(train: pd.DataFrame, target: str) -> None:
+    """A target that never changes has nothing to learn: refuse it before training."""
+    if not isinstance(train, pd.DataFrame) or target not in train.columns or len(train) < 2:
+        return
+    values = train[target].to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.nanmin(values) == np.nanmax(values):
         raise DataError(
-            f"{name} has a '{TICKER_COLUMN}' column; a Forecaster works on one "
-            "series: select one ticker, e.g. frame[frame.ticker == 'AAPL']."
+            f"train column {target!r} is constant ({values[0]:g} on all {len(values)} rows): "
+            "there is nothing to forecast; check the data (a placeholder or a frozen feed?)."
         )

@@ -14,7 +14,7 @@ from torch import nn
 from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ArtifactError, ConfigError, ShapeError
 from rnncast.layers import activations, initializers
-from rnncast.layers.base import Layer, Shape, _as_shape, assign, reject_unsupported, to_numpy
+from rnncast.layers.base import Layer, Shape, _as_shape, assign, channels_last, to_numpy
 
 
 class Dense(Layer):
@@ -29,6 +29,12 @@ class Dense(Layer):
         use_bias: Add a bias vector.
         kernel_initializer: Keras initializer name (default ``"glorot_uniform"``).
         bias_initializer: Keras initializer name (default ``"zeros"``).
+        kernel_regularizer, bias_regularizer, activity_regularizer: Penalties
+            (:mod:`rnncast.regularizers`) added to the loss; the kernel is
+            seen as Keras's ``(features, units)``.
+        kernel_constraint, bias_constraint: Projections
+            (:mod:`rnncast.constraints`) applied after each optimizer step.
+        trainable: ``False`` freezes the weights.
         input_shape: Shape without the batch axis, for a first layer.
         name: Layer name (default ``dense``, ``dense_1``, ...).
 
@@ -49,16 +55,31 @@ class Dense(Layer):
         use_bias: bool = True,
         kernel_initializer: str = "glorot_uniform",
         bias_initializer: str = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         input_shape: Shape | None = None,
         name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(
+            name=name,
+            input_shape=input_shape,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self.units = positive_int(units, "units")
         self.activation = activations.check(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.check(kernel_initializer)
         self.bias_initializer = initializers.check(bias_initializer)
         self._activation = activations.get(activation)
+        self._set_weight_options(
+            kernel=(kernel_regularizer, kernel_constraint),
+            bias=(bias_regularizer, bias_constraint),
+        )
 
     def check_input_shape(self, input_shape: Shape) -> None:
         if len(input_shape) < 1 or input_shape[-1] is None:
@@ -89,8 +110,18 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": self.kernel_initializer,
             "bias_initializer": self.bias_initializer,
+            **self._weight_options_config("kernel", "bias"),
             **super().get_config(),
         }
+
+    def _keras_weight(self, weight: str) -> torch.Tensor | None:
+        if weight == "kernel":
+            return self.linear.weight.T  # (features, units)
+        return self.linear.bias if weight == "bias" else None
+
+    def _assign_keras_weight(self, weight: str, value: torch.Tensor) -> None:
+        target = self.linear.weight if weight == "kernel" else self.linear.bias
+        target.copy_(value.T if weight == "kernel" else value)
 
     def keras_weights(self) -> list[np.ndarray]:
         weights = [to_numpy(self.linear.weight).T]
@@ -113,8 +144,23 @@ class Dropout(Layer):
     Args:
         rate: Fraction of inputs to drop, in [0, 1).
         noise_shape: Keras's broadcast shape of the mask including batch, e.g.
-            ``(None, 1, 50)`` to drop the same features at every timestep.
+            ``(None, 1, 50)`` to drop the same features at every timestep
+            (``None`` entries take the input's size).
+        seed: Seed of this layer's own mask stream (as Keras's ``seed``);
+            ``None`` draws from torch's global generator, which ``fit`` seeds
+            from the model's seed.
         name: Layer name.
+
+    Raises:
+        ConfigError: for a rate outside [0, 1), or a ``noise_shape`` that is not a
+            tuple of positive sizes or ``None``.
+
+    Example:
+        >>> import torch
+        >>> drop = Dropout(0.5, noise_shape=(None, 1, 3), seed=1).train()
+        >>> mask = drop(torch.ones(2, 4, 3)) != 0
+        >>> bool((mask == mask[:, :1]).all())  # the same features dropped at every timestep
+        True
     """
 
     def __init__(
@@ -123,29 +169,78 @@ class Dropout(Layer):
         noise_shape: tuple | None = None,
         name: str | None = None,
         input_shape: Shape | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
         if not 0 <= float(rate) < 1:
             raise ConfigError(f"Dropout rate must be in [0, 1), got {rate!r}.")
         self.rate = float(rate)
-        self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
+        self.noise_shape = _noise_shape(noise_shape)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ConfigError(f"Dropout(seed={seed!r}) must be an integer (or None).")
+        self.seed = seed
+        self._generator: torch.Generator | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.rate == 0:
             return x
-        if self.noise_shape is None:
+        if self.noise_shape is None and self.seed is None:
             return F.dropout(x, self.rate, training=True)
-        shape = [x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
-        keep = torch.empty(shape, device=x.device).bernoulli_(1 - self.rate)
+        noise = self.noise_shape or (None,) * x.dim()
+        if len(noise) != x.dim():
+            raise ShapeError(
+                f"Dropout(noise_shape={noise}) needs {x.dim()} entries (batch axis "
+                f"included) for input of shape {tuple(x.shape)}."
+            )
+        shape = [x.shape[i] if d is None else d for i, d in enumerate(noise)]
+        keep = torch.empty(shape, device=x.device).bernoulli_(
+            1 - self.rate, generator=self._seeded(x.device)
+        )
         return x * keep / (1 - self.rate)
+
+    def _seeded(self, device: torch.device) -> torch.Generator | None:
+        if self.seed is not None and (self._generator is None or self._generator.device != device):
+            self._generator = torch.Generator(device).manual_seed(self.seed)
+        return self._generator
 
     def get_config(self) -> dict[str, Any]:
         noise = list(self.noise_shape) if self.noise_shape is not None else None
-        return {"rate": self.rate, "noise_shape": noise, **super().get_config()}
+        return {"rate": self.rate, "noise_shape": noise, "seed": self.seed, **super().get_config()}
+
+
+def _noise_shape(noise_shape: Any) -> tuple[int | None, ...] | None:
+    if noise_shape is None:
+        return None
+    try:
+        shape = tuple(None if d is None else int(d) for d in noise_shape)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(
+            f"Dropout(noise_shape={noise_shape!r}) must be a tuple such as (None, 1, 50)."
+        ) from err
+    if any(d is not None and d < 1 for d in shape):
+        raise ConfigError(f"Dropout(noise_shape={noise_shape!r}) needs positive sizes or None.")
+    return shape
 
 
 class Flatten(Layer):
-    """Flatten all axes but the batch: ``(batch, timesteps, features)`` -> ``(batch, t*f)``."""
+    """Flatten all axes but the batch: ``(batch, timesteps, features)`` -> ``(batch, t*f)``.
+
+    Args:
+        data_format: ``"channels_last"`` or ``None`` (Keras's default, the
+            same); ``"channels_first"`` raises ``ConfigError``.
+        name: Layer name (default ``flatten``, ...).
+    """
+
+    def __init__(
+        self,
+        data_format: str | None = None,
+        name: str | None = None,
+        input_shape: Shape | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
+        channels_last(data_format, "Flatten")
 
     def check_input_shape(self, input_shape: Shape) -> None:
         if any(d is None for d in input_shape):
@@ -171,7 +266,8 @@ class InputLayer(Layer):
     Args:
         shape: Shape of one sample, e.g. ``(60, 1)``; ``None`` for a length
             that may vary.
-        batch_size: Accepted for Keras compatibility; any batch size runs.
+        batch_size: The fixed batch size, which stateful recurrent layers
+            need (``stateful=True``); other models run any batch size.
         batch_shape: The shape with its batch axis, e.g. ``(None, 60, 1)``;
             an alternative to ``shape``.
         name: Layer name (default ``input_layer``).
@@ -197,10 +293,11 @@ class InputLayer(Layer):
         input_shape: Shape | None = None,
         **kwargs: Any,
     ) -> None:
-        reject_unsupported(type(self).__name__, kwargs)
+        spelled = "batch_input_shape" if "batch_input_shape" in kwargs else "batch_shape"
+        batch_shape = kwargs.pop("batch_input_shape", batch_shape)  # Keras 3 accepts it too
         if batch_shape is not None:
             if shape is not None:
-                raise ConfigError("give InputLayer shape=... or batch_shape=..., not both.")
+                raise ConfigError(f"give InputLayer shape=... or {spelled}=..., not both.")
             first, *rest = tuple(batch_shape)
             batch_size, shape = (first if batch_size is None else batch_size), tuple(rest)
         shape = shape if shape is not None else input_shape
@@ -209,8 +306,7 @@ class InputLayer(Layer):
                 "Input needs the shape of one sample without the batch axis, "
                 "e.g. Input(shape=(60, 1)) for 60 timesteps of 1 feature."
             )
-        super().__init__(name=name, input_shape=_as_shape(shape))
-        self.batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
+        super().__init__(name=name, input_shape=_as_shape(shape), batch_size=batch_size, **kwargs)
 
     def check_input_shape(self, input_shape: Shape) -> None:
         expected = self.input_shape or ()
@@ -245,7 +341,7 @@ def Input(
 
     Args:
         shape: Shape of one sample without the batch axis, e.g. ``(60, 1)``.
-        batch_size: Accepted for Keras compatibility.
+        batch_size: The fixed batch size (what stateful layers need).
         name: Layer name (default ``input_layer``).
         batch_shape: The shape with its batch axis, instead of ``shape``.
         **kwargs: Other Keras arguments; unsupported ones raise ``ConfigError``.
@@ -282,8 +378,7 @@ class Activation(Layer):
         input_shape: Shape | None = None,
         **kwargs: Any,
     ) -> None:
-        reject_unsupported("Activation", kwargs)
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
         if activation is None:
             raise ConfigError('Activation needs a name, e.g. Activation("relu").')
         self.activation = activations.check(activation)
@@ -324,8 +419,7 @@ class Reshape(Layer):
         input_shape: Shape | None = None,
         **kwargs: Any,
     ) -> None:
-        reject_unsupported("Reshape", kwargs)
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
         if isinstance(target_shape, int):
             target_shape = (target_shape,)
         try:
@@ -387,8 +481,7 @@ class RepeatVector(Layer):
     def __init__(
         self, n: int, name: str | None = None, input_shape: Shape | None = None, **kwargs: Any
     ) -> None:
-        reject_unsupported("RepeatVector", kwargs)
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
         self.n = positive_int(n, "n")
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -439,12 +532,15 @@ class Lambda(Layer):
         input_shape: Shape | None = None,
         **kwargs: Any,
     ) -> None:
-        reject_unsupported("Lambda", kwargs)
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
         if not callable(function):
             raise ConfigError(f"Lambda needs a function, got {type(function).__name__}.")
         self.function = function
         self.output_shape = output_shape
+        if arguments is not None and not isinstance(arguments, dict):
+            raise ConfigError(
+                f"Lambda(arguments={arguments!r}) must be a dict of keyword arguments."
+            )
         self.arguments = dict(arguments or {})
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:

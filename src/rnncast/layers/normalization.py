@@ -10,7 +10,7 @@ from torch import nn
 
 from rnncast.exceptions import ConfigError, ShapeError
 from rnncast.layers import initializers
-from rnncast.layers.base import Layer, Shape, assign, reject_unsupported, to_numpy
+from rnncast.layers.base import Layer, Shape, assign, to_numpy
 
 
 class BatchNormalization(Layer):
@@ -29,7 +29,19 @@ class BatchNormalization(Layer):
         epsilon: Added to the variance before the square root.
         center: Learn an offset ``beta``.
         scale: Learn a scale ``gamma``.
+        beta_initializer: Keras initializer name of ``beta`` (``"zeros"``).
+        gamma_initializer: Keras initializer name of ``gamma`` (``"ones"``).
+        moving_mean_initializer: Initializer of the moving mean (``"zeros"``).
+        moving_variance_initializer: Initializer of the moving variance (``"ones"``).
+        beta_regularizer, gamma_regularizer: Penalties added to the loss.
+        beta_constraint, gamma_constraint: Projections after each optimizer step.
+        trainable: ``False`` freezes ``gamma`` and ``beta`` and, as in Keras 3,
+            runs the layer in inference mode (moving statistics, no updates).
         name: Layer name.
+
+    Raises:
+        ConfigError: for another axis, bad momentum/epsilon, or an unsupported
+            Keras argument (``renorm=True``, ``synchronized=True``, ...).
 
     Example:
         >>> from rnncast import Sequential
@@ -47,11 +59,23 @@ class BatchNormalization(Layer):
         epsilon: float = 1e-3,
         center: bool = True,
         scale: bool = True,
+        beta_initializer: str = "zeros",
+        gamma_initializer: str = "ones",
+        moving_mean_initializer: str = "zeros",
+        moving_variance_initializer: str = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         name: str | None = None,
         input_shape: Shape | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape)
-        if axis != -1:
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
+        self._set_weight_options(
+            beta=(beta_regularizer, beta_constraint), gamma=(gamma_regularizer, gamma_constraint)
+        )
+        if axis not in (-1, [-1], (-1,)):
             raise ConfigError(
                 f"BatchNormalization(axis={axis}) is not supported: rnncast "
                 "inputs are channels-last, so normalise the last axis (axis=-1)."
@@ -61,23 +85,29 @@ class BatchNormalization(Layer):
                 f"need 0 <= momentum < 1 and epsilon > 0, got momentum={momentum}, "
                 f"epsilon={epsilon}."
             )
-        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.axis, self.momentum, self.epsilon = -1, float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.check(beta_initializer)
+        self.gamma_initializer = initializers.check(gamma_initializer)
+        self.moving_mean_initializer = initializers.check(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.check(moving_variance_initializer)
 
     def check_input_shape(self, input_shape: Shape) -> None:
         if len(input_shape) < 1 or input_shape[-1] is None:
             raise ShapeError(f"needs a known last axis (features) but gets {input_shape}")
 
     def build(self, input_shape: Shape, generator: torch.Generator | None = None) -> None:
-        features = int(input_shape[-1])
-        self.gamma = nn.Parameter(torch.ones(features)) if self.scale else None
-        self.beta = nn.Parameter(torch.zeros(features)) if self.center else None
-        self.register_buffer("moving_mean", torch.zeros(features))
-        self.register_buffer("moving_variance", torch.ones(features))
+        def make(initializer: str) -> torch.Tensor:  # (features,)
+            return initializers.initialize(initializer, (int(input_shape[-1]),), generator)
+
+        self.gamma = nn.Parameter(make(self.gamma_initializer)) if self.scale else None
+        self.beta = nn.Parameter(make(self.beta_initializer)) if self.center else None
+        self.register_buffer("moving_mean", make(self.moving_mean_initializer))
+        self.register_buffer("moving_variance", make(self.moving_variance_initializer))
         super().build(input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, ..., features)
-        if self.training:
+        if self.training and self.trainable:  # Keras 3: a frozen BN runs in inference mode
             flat = x.reshape(-1, x.shape[-1])  # (batch * ..., features)
             variance, mean = torch.var_mean(flat, dim=0, unbiased=False)
             with torch.no_grad():
@@ -90,7 +120,7 @@ class BatchNormalization(Layer):
             y = y * self.gamma
         return y + self.beta if self.beta is not None else y
 
-    def non_trainable_weights(self) -> list[torch.Tensor]:
+    def _statistics(self) -> list[torch.Tensor]:
         return [self.moving_mean, self.moving_variance]
 
     def get_config(self) -> dict[str, Any]:
@@ -100,8 +130,19 @@ class BatchNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
+            "beta_initializer": self.beta_initializer,
+            "gamma_initializer": self.gamma_initializer,
+            "moving_mean_initializer": self.moving_mean_initializer,
+            "moving_variance_initializer": self.moving_variance_initializer,
+            **self._weight_options_config("beta", "gamma"),
             **super().get_config(),
         }
+
+    def _keras_weight(self, weight: str) -> torch.Tensor | None:
+        return getattr(self, weight, None) if weight in ("gamma", "beta") else None
+
+    def _assign_keras_weight(self, weight: str, value: torch.Tensor) -> None:
+        getattr(self, weight).copy_(value)
 
     def keras_weights(self) -> list[np.ndarray]:
         learned = [p for p in (self.gamma, self.beta) if p is not None]
@@ -131,11 +172,14 @@ class LayerNormalization(Layer):
         scale: Learn a scale ``gamma``.
         beta_initializer: Keras initializer name of ``beta`` (``"zeros"``).
         gamma_initializer: Keras initializer name of ``gamma`` (``"ones"``).
+        beta_regularizer, gamma_regularizer: Penalties added to the loss.
+        beta_constraint, gamma_constraint: Projections after each optimizer step.
+        trainable: ``False`` freezes ``gamma`` and ``beta``.
         name: Layer name (default ``layer_normalization``, ...).
 
     Raises:
         ConfigError: for another axis, ``epsilon <= 0``, ``rms_scaling=True``
-            or an unsupported Keras argument (regularizers, constraints).
+            or an unsupported Keras argument.
 
     Example:
         >>> from rnncast import Sequential
@@ -154,6 +198,10 @@ class LayerNormalization(Layer):
         scale: bool = True,
         beta_initializer: str = "zeros",
         gamma_initializer: str = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         name: str | None = None,
         input_shape: Shape | None = None,
         **kwargs: Any,
@@ -163,8 +211,10 @@ class LayerNormalization(Layer):
                 "LayerNormalization(rms_scaling=True) is not supported (Keras deprecates "
                 "it); remove it to normalise by mean and variance."
             )
-        reject_unsupported("LayerNormalization", kwargs)
-        super().__init__(name=name, input_shape=input_shape)
+        super().__init__(name=name, input_shape=input_shape, **kwargs)
+        self._set_weight_options(
+            beta=(beta_regularizer, beta_constraint), gamma=(gamma_regularizer, gamma_constraint)
+        )
         if axis not in (-1, [-1], (-1,)):
             raise ConfigError(
                 f"LayerNormalization(axis={axis}) is not supported: rnncast normalises "
@@ -210,8 +260,15 @@ class LayerNormalization(Layer):
             "scale": self.scale,
             "beta_initializer": self.beta_initializer,
             "gamma_initializer": self.gamma_initializer,
+            **self._weight_options_config("beta", "gamma"),
             **super().get_config(),
         }
+
+    def _keras_weight(self, weight: str) -> torch.Tensor | None:
+        return getattr(self, weight, None) if weight in ("gamma", "beta") else None
+
+    def _assign_keras_weight(self, weight: str, value: torch.Tensor) -> None:
+        getattr(self, weight).copy_(value)
 
     def keras_weights(self) -> list[np.ndarray]:
         return [to_numpy(p) for p in (self.gamma, self.beta) if p is not None]

@@ -19,6 +19,7 @@ import torch
 from rnncast._internal import output
 from rnncast.callbacks import CallbackList, History, TerminateOnNaN
 from rnncast.exceptions import TrainingDivergedError
+from rnncast.layers.base import add_regularization, apply_constraints
 from rnncast.models.batches import BatchSource
 from rnncast.models.progress import Progress
 
@@ -135,11 +136,14 @@ def _train_step(model: Sequential, x: torch.Tensor, y: torch.Tensor, meter: _Los
     model.optimizer.zero_grad()
     prediction = model(x)  # (batch, outputs)
     loss = model.loss_fn(y, prediction)
+    loss = add_regularization(model, loss)  # + regularizer penalties, logged in "loss" as Keras
     value = float(loss.detach())
     if not math.isfinite(value):
         return value
-    loss.backward()
+    if loss.requires_grad:  # False when every weight is frozen (trainable=False)
+        loss.backward()
     model.optimizer.step()
+    apply_constraints(model)  # weight constraints after each update, as Keras
     meter.update(value, y, prediction)
     return value
 
@@ -202,7 +206,9 @@ def evaluate(
                 chosen = slice(start, start + batch_size)
                 prediction = model(data.take(chosen))
                 y = targets[chosen]
-                meter.update(float(model.loss_fn(y, prediction)), y, prediction)
+                loss = model.loss_fn(y, prediction)
+                loss = add_regularization(model, loss)  # Keras's val_loss includes penalties
+                meter.update(float(loss), y, prediction)
     finally:
         model.train(was_training)
     return meter.logs()

@@ -127,13 +127,15 @@ class Sequential(Trainer, nn.Module):
         """Append a layer; it gets an automatic name (``lstm``, ``lstm_1``, ...) if it has none.
 
         Raises:
-            ConfigError: for something that is not an rnncast layer, or a duplicate name.
+            ConfigError: for something that is not an rnncast layer, a duplicate
+                name, or a layer with ``return_state=True``.
         """
         if not isinstance(layer, Layer):
             raise ConfigError(
                 f"Sequential takes rnncast layers (rnncast.layers.LSTM, Dense, ...), "
                 f"got {type(layer).__name__}."
             )
+        _check_sequential_layer(layer, self._stack[0] if len(self._stack) else layer)
         if any(existing is layer for existing in self._stack):
             raise ConfigError(f"layer {layer.name!r} is already in this model; create a new one.")
         layer.name = layer.name or self._unique_name(layer.default_name)
@@ -205,6 +207,20 @@ class Sequential(Trainer, nn.Module):
                 break
         return shape
 
+    def reset_states(self) -> None:
+        """Reset the carried state of every stateful recurrent layer to zeros (Keras 2's name).
+
+        Example:
+            >>> from rnncast import Sequential
+            >>> from rnncast.layers import Input, LSTM, Dense
+            >>> model = Sequential([Input(batch_shape=(4, 10, 1)), LSTM(8, stateful=True),
+            ...                     Dense(1)])
+            >>> model.reset_states()
+        """
+        for module in self.modules():
+            if isinstance(module, Recurrent):
+                module.reset_states()
+
     # -------------------------------------------------------------- shapes
     @property
     def input_shape(self) -> tuple[int | None, ...]:
@@ -221,8 +237,19 @@ class Sequential(Trainer, nn.Module):
     def count_params(self, trainable_only: bool = False) -> int:
         """Number of weights, as Keras's ``count_params()`` (moving statistics included)."""
         self._require_built("count_params")
-        counts = [layer.count_params() for layer in self._stack]
+        counts = [layer.param_counts() for layer in self._stack]
         return sum(t for t, _ in counts) + (0 if trainable_only else sum(n for _, n in counts))
+
+    @property
+    def trainable(self) -> bool:
+        """``model.trainable = False`` freezes every layer (Keras); effective at the next fit."""
+        return self.__dict__.get("_model_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._model_trainable = bool(value)
+        for layer in self._stack:
+            layer.trainable = value
 
     def _require_built(self, what: str) -> None:
         if not self.built:
@@ -524,6 +551,22 @@ def _batch(x: Any, start: int, size: int) -> torch.Tensor:
     """Rows ``start:start+size`` of ``x`` as a contiguous float32 tensor."""
     rows = np.ascontiguousarray(x[start : start + size], dtype=np.float32)
     return torch.from_numpy(rows)
+
+
+def _check_sequential_layer(layer: Layer, first: Layer) -> None:
+    """Refuse ``return_state`` (as Keras does); give stateful layers the model's batch size."""
+    for module in layer.modules():
+        if not isinstance(module, Recurrent):
+            continue
+        if module.return_state:
+            raise ConfigError(
+                f"{module.kind}(return_state=True) cannot be a Sequential layer: the next "
+                "layer would receive a list of tensors. Remove return_state (the output is "
+                "the last state h already), or call the layer on its own: "
+                "output, *states = layer(x)."
+            )
+        if module.stateful and first.batch_size and module.state_batch_size is None:
+            module.state_batch_size = first.batch_size
 
 
 def _explain(layer: Layer, previous: Layer | None, err: ShapeError) -> str:

@@ -34,7 +34,7 @@ def render_summary(model: Sequential) -> str:
     for layer in model.layers:
         if model.built:
             shape = layer.compute_output_shape(shape)
-            layer_trainable, layer_frozen = layer.count_params()
+            layer_trainable, layer_frozen = layer.param_counts()
             trainable, frozen = trainable + layer_trainable, frozen + layer_frozen
             table.add_row(
                 f"{layer.name} ({layer.kind})",

@@ -231,11 +231,22 @@ class Trainer:
         return data, targets
 
     def _build_optimizer(self) -> None:
+        """Give the optimizer the trainable weights; frozen ones (trainable=False) leave it.
+
+        When the trainable set changed since the last fit, the optimizer is
+        rebuilt and weights still trained keep their slots (moments, ...).
+        """
         params = [p for p in self.parameters() if p.requires_grad]
-        if len(self.optimizer.params) != len(params) or any(
-            a is not b for a, b in zip(self.optimizer.params, params, strict=True)
-        ):
-            self.optimizer.build(params)
+        old = self.optimizer.params
+        if len(old) == len(params) and all(a is b for a, b in zip(old, params, strict=True)):
+            return
+        kept = {id(p): i for i, p in enumerate(old)}
+        slots = self.optimizer.slots
+        self.optimizer.build(params)
+        for name, values in self.optimizer.slots.items():
+            for i, p in enumerate(params):
+                if id(p) in kept and name in slots:
+                    values[i].copy_(slots[name][kept[id(p)]])
 
     def _require_compiled(self, what: str) -> None:
         if self.optimizer is None or self.loss_fn is None:
