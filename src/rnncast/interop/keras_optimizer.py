@@ -109,7 +109,7 @@ def _groups(model: Sequential) -> list[tuple[str, ...]] | None:
 
 
 def _trainable_count(layer: Layer) -> int:
-    return len(layer.keras_weights()) - len(layer.non_trainable_weights())
+    return len(layer.trainable_weights)
 
 
 @contextmanager
