@@ -200,6 +200,25 @@ def test_training_resumes_in_rnncast_with_keras_optimizer_state(name, x, tmp_pat
     assert abs(fresh.train_on_batch(x, y) - ours[1]) > 1e-6
 
 
+def test_a_frozen_layer_stays_frozen_and_the_state_still_fits(x, tmp_path):
+    y = np.tanh(x[:, -1, :1]).astype("float32")
+    model = randomize(small())
+    model.layers[0].trainable = False
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.01), loss="mse")
+    for _ in range(2):
+        model.train_on_batch(x, y)
+    model.save(tmp_path / "m.keras")
+    keras_model = keras.saving.load_model(tmp_path / "m.keras")  # a skipped state would raise
+    assert [layer.trainable for layer in keras_model.layers] == [False, True, True, True]
+    back = rc.load_model(tmp_path / "m.keras")
+    assert [layer.trainable for layer in back.layers] == [False, True, True, True]
+    ours = [model.train_on_batch(x, y) for _ in range(3)]
+    theirs = [float(keras_model.train_on_batch(x, y)) for _ in range(3)]
+    again = [back.train_on_batch(x, y) for _ in range(3)]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=0)
+    np.testing.assert_allclose(again, ours, rtol=1e-6, atol=0)
+
+
 def test_other_paths_still_write_the_folder_artifact(tmp_path):
     model = randomize(without_input())
     model.save(tmp_path / "folder")

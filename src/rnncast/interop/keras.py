@@ -292,9 +292,12 @@ def translate_layer(spec: dict[str, Any]) -> Layer:
     if kind == "InputLayer" and "batch_shape" not in kwargs:
         kwargs["batch_shape"] = config.get("batch_input_shape")
     try:
-        return LAYERS[kind](**kwargs)
+        layer = LAYERS[kind](**kwargs)
     except (ConfigError, TypeError) as err:
         raise ConfigError(f"Keras layer {name!r} ({kind}): {err}") from err
+    if config.get("trainable") is False:
+        layer.trainable = False  # a frozen Keras layer stays frozen
+    return layer
 
 
 def _unpack(spec: Any) -> tuple[str, dict[str, Any]]:

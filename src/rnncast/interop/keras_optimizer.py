@@ -101,8 +101,6 @@ def _groups(model: Sequential) -> list[tuple[str, ...]] | None:
     optimizer = model.optimizer
     if optimizer is None or type(optimizer).__name__ not in _SLOT_GROUPS:
         return None
-    if any(not p.requires_grad for p in model.parameters()):
-        return None  # frozen weights: Keras's trainable list would differ
     names = set(optimizer.slot_names)
     groups = [tuple(n for n in g if n in names) for g in _SLOT_GROUPS[type(optimizer).__name__]]
     return [g for g in groups if g]
@@ -134,7 +132,9 @@ def _keras_slots(model: Sequential, name: str) -> list[np.ndarray]:
     index = {id(p): i for i, p in enumerate(optimizer.params)}
     arrays: list[np.ndarray] = []
     for layer in model.layers:
-        with _swapped(layer, lambda p: optimizer.slots[name][index[id(p)]]):
+        with _swapped(
+            layer, lambda p: optimizer.slots[name][index[id(p)]] if id(p) in index else p
+        ):
             arrays += layer.keras_weights()[: _trainable_count(layer)]
     return arrays
 
@@ -152,5 +152,6 @@ def _set_slots(model: Sequential, name: str, arrays: list[np.ndarray]) -> None:
             layer.set_keras_weights([*arrays[position : position + count], *rest])
             with torch.no_grad():
                 for p in params:
-                    optimizer.slots[name][index[id(p)]].copy_(p)
+                    if id(p) in index:  # frozen weights have no slots
+                        optimizer.slots[name][index[id(p)]].copy_(p)
         position += count
