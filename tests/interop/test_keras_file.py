@@ -362,3 +362,12 @@ def test_from_keras_brings_the_optimizer_and_trains_like_keras(optimizer, settin
     theirs = [float(keras_model.train_on_batch(x, y)) for _ in range(3)]
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=0)
     assert abs(theirs[2] - theirs[0]) > 1e-4 * theirs[0]  # the weights moved
+
+
+def test_rc_load_opens_a_keras_file(tmp_path):
+    model = rc.Sequential([rc.layers.LSTM(3, input_shape=(4, 1)), rc.layers.Dense(1)], seed=0)
+    pytest.importorskip("h5py")
+    model.save(tmp_path / "m.keras")
+    loaded = rc.load(tmp_path / "m.keras")
+    x = np.random.default_rng(0).normal(size=(5, 4, 1)).astype("float32")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

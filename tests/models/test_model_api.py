@@ -144,19 +144,35 @@ def test_train_on_batch_losses_match_keras_over_three_calls(keras, data):
     assert np.abs(model.predict(x) - keras_model.predict(x, verbose=0)).max() <= 1e-5
 
 
-def test_on_batch_methods_need_compile_and_refuse_weights(data):
+def test_on_batch_methods_need_compile(data):
     x, y = data
     model = stack()
     with pytest.raises(rc.FitError, match="compile"):
         model.train_on_batch(x, y)
     model.compile(optimizer="sgd", loss="mse")
-    with pytest.raises(rc.ConfigError, match="sample_weight"):
-        model.train_on_batch(x, y, sample_weight=np.ones(len(x)))
-    with pytest.raises(rc.ConfigError, match="class_weight"):
-        model.train_on_batch(x, y, class_weight={0: 1.0})
-    with pytest.raises(rc.ConfigError, match="unknown argument epochs=2"):
-        model.test_on_batch(x, y, epochs=2)
+    with pytest.raises(rc.ShapeError, match="sample_weight"):
+        model.train_on_batch(x, y, sample_weight=np.ones(len(x) + 1))
     assert model.test_on_batch(x, y, sample_weight=None) > 0  # Keras's default passes
+
+
+def test_weighted_on_batch_methods_match_keras(data):
+    keras = pytest.importorskip("keras")
+    x, y = data
+    weights = np.linspace(0.2, 2.0, len(x)).astype("float32")
+    model = stack()
+    keras_model = keras.models.model_from_json(model.to_json())
+    keras_model.set_weights(model.get_weights())
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.05), loss="mse", metrics=["mae"])
+    keras_model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse",
+                        metrics=["mae"])  # fmt: skip
+    ours = [model.train_on_batch(x, y, sample_weight=weights) for _ in range(3)]
+    theirs = [keras_model.train_on_batch(x, y, sample_weight=weights) for _ in range(3)]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=0)
+    ours = model.test_on_batch(x, y, sample_weight=weights)
+    theirs = keras_model.test_on_batch(x, y, sample_weight=weights)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=0)
+    unweighted = model.test_on_batch(x, y)
+    assert abs(unweighted[0] - ours[0]) > 1e-4 * ours[0]  # the weights changed the loss
 
 
 # -- pop / get_layer -------------------------------------------------------------

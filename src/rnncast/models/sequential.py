@@ -309,15 +309,16 @@ class Sequential(Trainer, nn.Module):
         self,
         x: Any,
         y: Any = None,
-        *,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
         return_dict: bool = False,
-        **kwargs: Any,
     ) -> float | list[float] | dict[str, float]:
         """One gradient update on one batch (Keras's ``train_on_batch``).
 
         The whole of ``x`` is one batch, in the order given (nothing is
         shuffled). The optimizer is built as ``fit`` builds it, so
-        ``train_on_batch`` and ``fit`` can be mixed.
+        ``train_on_batch`` and ``fit`` can be mixed. ``sample_weight`` and
+        ``class_weight`` weigh the loss as in :meth:`fit`.
 
         Returns:
             The batch loss (computed before the update, as Keras reports it)
@@ -328,8 +329,6 @@ class Sequential(Trainer, nn.Module):
 
         Raises:
             FitError: before ``compile``.
-            ConfigError: for ``sample_weight`` / ``class_weight`` (accepted as
-                ``None`` only) and unknown arguments.
 
         Example:
             >>> import numpy as np
@@ -344,14 +343,13 @@ class Sequential(Trainer, nn.Module):
         from rnncast.models.loop import _LossMeter, _train_step
 
         self._require_compiled("train_on_batch")
-        _refuse_weights(kwargs, "train_on_batch", ("sample_weight", "class_weight"))
-        data, targets = self._prepare(x, y, "x", "y")
+        x_batch, y_batch, weights = self._one_batch(x, y, sample_weight, class_weight)
         self._build_optimizer()
         was_training = self.training
         self.train()
-        meter = _LossMeter(self.compiled_metrics)
+        meter = _LossMeter(self)
         try:
-            loss = _train_step(self, data.take(slice(0, len(data))), targets, meter)
+            loss = _train_step(self, x_batch, y_batch, meter, weights)
         finally:
             self.train(was_training)
         logs = meter.logs() if math.isfinite(loss) else {"loss": loss}  # NaN: weights kept
@@ -361,9 +359,8 @@ class Sequential(Trainer, nn.Module):
         self,
         x: Any,
         y: Any = None,
-        *,
+        sample_weight: Any = None,
         return_dict: bool = False,
-        **kwargs: Any,
     ) -> float | list[float] | dict[str, float]:
         """Loss (and metrics) of one batch in inference mode (Keras's ``test_on_batch``).
 
@@ -372,10 +369,21 @@ class Sequential(Trainer, nn.Module):
         from rnncast.models.loop import evaluate
 
         self._require_compiled("test_on_batch")
-        _refuse_weights(kwargs, "test_on_batch", ("sample_weight",))
-        data, targets = self._prepare(x, y, "x", "y")
-        logs = evaluate(self, data, targets, batch_size=max(len(data), 1))
-        return self._batch_logs(logs, return_dict)
+        batches = self._epoch_iterator(x, y, sample_weight, None, _rows(x), False, None, ("x", "y"))
+        return self._batch_logs(evaluate(self, batches), return_dict)
+
+    def _one_batch(
+        self, x: Any, y: Any, sample_weight: Any, class_weight: dict[int, float] | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``x``, ``y`` and the sample weights as one checked batch, in the order given."""
+        batches = self._epoch_iterator(
+            x, y, sample_weight, class_weight, _rows(x), False, None, ("x", "y")
+        )
+        stream = batches.epoch()
+        try:
+            return next(iter(stream))
+        finally:
+            stream.close()
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
         """Outputs for one batch as a numpy array (Keras's ``predict_on_batch``)."""
@@ -549,25 +557,9 @@ def _as_tensor(x: Any) -> torch.Tensor:
         ) from None
 
 
-def _refuse_weights(kwargs: dict[str, Any], method: str, known: tuple[str, ...]) -> None:
-    """Keras's weighting arguments are accepted at ``None`` only; anything else is refused."""
-    for name, value in kwargs.items():
-        if name not in known:
-            raise ConfigError(
-                f"{method} got an unknown argument {name}={value!r}; Keras 3's {method} "
-                f"takes x, y, {', '.join(known)} and return_dict."
-            )
-        if value is not None:
-            raise ConfigError(
-                f"{method}({name}=...) is not supported by rnncast; leave {name}=None "
-                f"(rnncast's {method} weighs every sample equally)."
-            )
-
-
-def _batch(x: Any, start: int, size: int) -> torch.Tensor:
-    """Rows ``start:start+size`` of ``x`` as a contiguous float32 tensor."""
-    rows = np.ascontiguousarray(x[start : start + size], dtype=np.float32)
-    return torch.from_numpy(rows)
+def _rows(x: Any) -> int:
+    """The number of samples of a one-batch input (at least 1, for a clear error later)."""
+    return max(len(x), 1) if hasattr(x, "__len__") else 1
 
 
 def _check_sequential_layer(layer: Layer, first: Layer) -> None:
