@@ -179,6 +179,7 @@ def _train_step(
 # epoch's mean loss is this many times the loss of predicting 0 for the same samples.
 DIVERGENCE_GROWTH = 1e4
 DIVERGENCE_MIN_SAMPLES = 256  # judge once this many samples are in, or at the epoch's end
+DIVERGENCE_CHECK_EVERY = 8  # batches between two mid-epoch judgements
 
 
 class DivergenceWatch:
@@ -202,26 +203,34 @@ class DivergenceWatch:
     """
 
     def __init__(self) -> None:
-        self.loss = self.zero = 0.0
-        self.count = 0
+        self.loss = 0.0
+        self.zero: torch.Tensor | float = 0.0  # a tensor sum: read (synced) only when judged
+        self.count = self.unchecked = 0
 
     def update(
         self, model: Sequential, loss: float, y: torch.Tensor, prediction: torch.Tensor
     ) -> None:
         """Add one batch: its loss, and the loss of predicting 0 for it."""
         with torch.no_grad():
-            zero = float(model.loss_fn(y, torch.zeros_like(prediction)))  # (batch, outputs)
+            zero = model.loss_fn(y, torch.zeros_like(prediction))  # () scalar tensor
         self.loss += loss * len(y)
-        self.zero += zero * len(y)
+        self.zero = self.zero + zero * len(y)
         self.count += len(y)
+        self.unchecked += 1
 
     def check(
         self, model: Sequential, history: History, epoch: int | None = None, final: bool = False
     ) -> None:
-        """Raise ``TrainingDivergedError`` when the mean loss is over the growth limit."""
-        if not self.count or (not final and self.count < DIVERGENCE_MIN_SAMPLES):
+        """Raise ``TrainingDivergedError`` when the mean loss is over the growth limit.
+
+        Mid-epoch, the means are judged every ``DIVERGENCE_CHECK_EVERY`` batches once
+        ``DIVERGENCE_MIN_SAMPLES`` samples are in; ``final=True`` judges them now.
+        """
+        due = self.count >= DIVERGENCE_MIN_SAMPLES and self.unchecked >= DIVERGENCE_CHECK_EVERY
+        if not self.count or not (final or due):
             return
-        loss, zero = self.loss / self.count, self.zero / self.count
+        self.unchecked = 0
+        loss, zero = self.loss / self.count, float(self.zero) / self.count
         if not (zero > 0 and loss > DIVERGENCE_GROWTH * zero):
             return
         model.stop_training = True
