@@ -20,6 +20,7 @@ import errno
 import inspect
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -156,6 +157,38 @@ def model_from(folder: Path, config: dict[str, Any], compile: bool) -> Sequentia
     if compile and config.get("compile"):
         _restore_compile(model, config, folder)
     return model
+
+
+def verify(path: str | os.PathLike[str]) -> str:
+    """Check an artifact without building its model; a one-line summary when it is sound.
+
+    Checks the whole ``config.json`` against the schema, each weights file
+    against its recorded SHA-256, dtypes and shapes, the model's size against
+    its config, and that every weight is finite.
+
+    Raises:
+        ArtifactError: naming the file and the first problem found.
+
+    Example:
+        >>> import tempfile, rnncast as rc
+        >>> from rnncast.layers import LSTM, Dense
+        >>> model = rc.Sequential([LSTM(4, input_shape=(5, 1)), Dense(1)], seed=0)
+        >>> print(verify(model.save(tempfile.mkdtemp() + "/m") or model).split(": ", 1)[0]) \
+        ... # doctest: +SKIP
+    """
+    folder = resolve_folder(Path(path))
+    with artifact_lock(folder, shared=True):
+        config = read_config(folder, kind=None)
+        recorded = config.get("files") or {}
+        names = [WEIGHTS] + [OPTIMIZER] * ((folder / OPTIMIZER).exists() or OPTIMIZER in recorded)
+        weights = sum(
+            tensor.numel()
+            for name in names
+            for tensor in checked_tensors(folder, name, config).values()
+            if name == WEIGHTS
+        )
+    checked = "checksums match" if recorded else "no checksums recorded (older artifact)"
+    return f"OK: {folder}: {config.get('kind')} artifact, {weights:,} weights, {checked}."
 
 
 def save_weights(model: Sequential, path: str | os.PathLike[str]) -> Path:
@@ -455,7 +488,8 @@ def _write_error(path: Path, err: BaseException) -> ArtifactError:
         errno.EACCES: "no permission to write there",
         errno.EPERM: "no permission to write there",
     }
-    cause = hints.get(number) or ("the disk is full" if "os error 28" in str(err) else None)
+    full = re.search(r"os error 28|code: 28\b|StorageFull", str(err))
+    cause = hints.get(number) or ("the disk is full" if full else None)
     detail = f"{cause} ({err})" if cause else str(err)
     return ArtifactError(
         f"cannot write the artifact {path}: {detail}. Nothing was changed: the previous "

@@ -142,6 +142,10 @@ def obj(
     return check
 
 
+def _unknown(value: Any, path: str) -> None:
+    raise ArtifactError(f"config.json: {path}: unknown setting.")
+
+
 def _positive(value: Any, path: str) -> None:
     INT(value, path)
     if value < 1:
@@ -208,6 +212,7 @@ FORECASTER_SCHEMA = obj(
                 "seed": optional(INT),
             },
             required=("lookback", "horizon"),
+            values=_unknown,
         ),
         "windowizer": obj(
             {
@@ -346,14 +351,14 @@ def check_size(config: dict[str, Any], header: dict[str, dict[str, Any]], file: 
     for name, entry in header.items():
         layer_name = name.split(".", 1)[0]
         found[layer_name] = found.get(layer_name, 0) + math.prod(entry["shape"])
-    total = 0
+    total, mismatch = 0, None
     for index, layer in enumerate(model["layers"]):
         path = f"model.layers[{index}]"
         high, low, out = _layer_sizes(layer, width, path)
         total += high
         layer_name = layer["config"].get("name")
-        if low and layer_name in found and found[layer_name] < low:
-            raise ArtifactError(
+        if mismatch is None and low and found.get(layer_name, low) < low:
+            mismatch = ArtifactError(
                 f"config.json: {path}: layer {layer_name!r} needs at least {low:,} weights "
                 f"but {file.name} holds {found[layer_name]:,}; the config does not match "
                 "the weights."
@@ -365,3 +370,5 @@ def check_size(config: dict[str, Any], header: dict[str, dict[str, Any]], file: 
             f"{MAX_PARAMETERS:,} (rnncast._internal.artifacts.MAX_PARAMETERS); refusing to "
             "build it."
         )
+    if mismatch is not None:
+        raise mismatch
