@@ -83,7 +83,7 @@ INT, NUM, STR, BOOL, NULL = (
 
 def one_of(*checks: Check) -> Check:
     """Any one of ``checks`` (scalars only, so the message can list them)."""
-    expected = " or ".join(getattr(c, "expected", "an object or a list") for c in checks)
+    expected = " or ".join(getattr(c, "expected", "a valid value") for c in checks)
 
     def check(value: Any, path: str) -> None:
         for candidate in checks:
@@ -117,6 +117,7 @@ def list_of(item: Check) -> Check:
         for index, element in enumerate(value):
             item(element, _join(path, index))
 
+    check.expected = "a list"  # type: ignore[attr-defined]
     return check
 
 
@@ -139,6 +140,7 @@ def obj(
             if rule is not None:
                 rule(element, _join(path, key))
 
+    check.expected = "an object"  # type: ignore[attr-defined]
     return check
 
 
