@@ -115,7 +115,7 @@ def test_two_processes_saving_to_one_path_serialize_and_the_last_wins_whole(tmp_
     loaded = rc.load_model(target)
     refs = [rc.load_model(f"{target}-ref{seed}") for seed in (1, 2)]
     assert sum(same_weights(loaded, ref) for ref in refs) == 1
-    leftovers = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert leftovers == []
 
 

@@ -4,14 +4,21 @@ Layout of ``model.save("models/aapl")``::
 
     models/aapl/
       config.json            format_version, rnncast version, architecture,
-                             compile settings, training state (seed, iterations)
+                             compile settings, training state (seed, iterations),
+                             "files": each weights file's SHA-256 and tensor table
       model.safetensors      weights and statistics, keyed "<layer name>.<tensor>"
       optimizer.safetensors  optimizer slots (when compiled and trained)
 
-The folder is written next to its final place and swapped in with renames,
-so a crash or a kill during a save leaves the previous artifact loadable
-(:func:`load_model` finishes an interrupted swap). Loading parses JSON and
-tensors only: nothing in an artifact is ever executed.
+The folder is written next to its final place (``.aapl.tmp-<token>-<pid>@<host>``)
+and swapped in with renames under a lock on ``.aapl.lock``, so a crash or a
+kill during a save leaves the previous artifact loadable (:func:`load_model`
+finishes an interrupted swap) and concurrent saves to one path serialize.
+Loading parses JSON and tensors only: nothing in an artifact is ever
+executed. Before anything is built, ``config.json`` is checked against one
+schema, each weights file against its checksum, dtypes and shapes, and the
+model's size against :data:`rnncast._internal.artifacts.MAX_PARAMETERS`;
+non-finite weights are refused by tensor name. :func:`verify` runs these
+checks alone (``rnncast verify PATH``).
 """
 
 from __future__ import annotations

@@ -58,17 +58,53 @@ def file_lock(lock_file: Path, shared: bool = False) -> Iterator[None]:
     (readers) and keeps exclusive ones (writers) out.
 
     POSIX uses ``fcntl.flock`` (released by the kernel if the process dies);
-    Windows uses ``msvcrt.locking`` (always exclusive). Elsewhere no lock is taken.
+    the last holder removes ``lock_file`` on release, and a process that
+    locked a file removed meanwhile tries again with a fresh one. Windows uses
+    ``msvcrt.locking`` (always exclusive; the file stays). Elsewhere no lock is taken.
 
     Example:
         >>> import tempfile
-        >>> with file_lock(Path(tempfile.mkdtemp()) / ".m.lock"):
-        ...     pass
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> with file_lock(folder / ".m.lock"):
+        ...     (folder / ".m.lock").exists()
+        True
+        >>> (folder / ".m.lock").exists()
+        False
     """
-    descriptor = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    while True:
+        descriptor = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _lock(descriptor, shared)
+        except BaseException:
+            os.close(descriptor)
+            raise
+        if _is_current(descriptor, lock_file):
+            break
+        os.close(descriptor)  # locked a file that the previous holder removed
     try:
-        _lock(descriptor, shared)
         yield
+    finally:
+        _release(descriptor, lock_file)
+
+
+def _is_current(descriptor: int, lock_file: Path) -> bool:
+    try:
+        now, held = os.stat(lock_file), os.fstat(descriptor)
+    except OSError:
+        return False
+    return os.name != "posix" or (now.st_ino, now.st_dev) == (held.st_ino, held.st_dev)
+
+
+def _release(descriptor: int, lock_file: Path) -> None:
+    """Remove the lock file when no one else holds it, then unlock (by closing)."""
+    try:
+        import fcntl
+
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails if others hold it
+        if _is_current(descriptor, lock_file):
+            lock_file.unlink()
+    except (ImportError, OSError):
+        pass
     finally:
         os.close(descriptor)  # closing releases the lock
 
