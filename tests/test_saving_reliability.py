@@ -416,3 +416,26 @@ def test_a_deleted_optimizer_file_warns_that_resuming_starts_fresh(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rc.load_model(tmp_path / "untrained")
+
+
+def test_no_warning_when_the_optimizer_has_no_slots(tmp_path):
+    model = tiny()
+    model.compile(optimizer="sgd", loss="mse")  # plain SGD keeps no state
+    x = np.zeros((8, 5, 1), dtype="float32")
+    model.fit(x, x[:, -1], epochs=1, verbose=0)
+    model.save(tmp_path / "m")
+    assert not (tmp_path / "m" / "optimizer.safetensors").exists()
+    for legacy in (False, True):
+        if legacy:
+            edit_config(tmp_path / "m", lambda config: config.pop("files"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            rc.load_model(tmp_path / "m")
+
+
+def test_a_deleted_optimizer_file_of_an_older_artifact_warns_too(tmp_path):
+    trained(tmp_path)
+    edit_config(tmp_path / "m", lambda config: config.pop("files"))
+    (tmp_path / "m" / "optimizer.safetensors").unlink()
+    with pytest.warns(UserWarning, match="starts the optimizer fresh"):
+        rc.load_model(tmp_path / "m")

@@ -405,7 +405,7 @@ def _restore_compile(model: Sequential, config: dict[str, Any], folder: Path) ->
         raise ArtifactError(f"{folder / CONFIG}: bad compile settings: {err}") from err
     iterations = config.get("training", {}).get("iterations", 0)
     if not (folder / OPTIMIZER).is_file():
-        if iterations > 0 and (config.get("files") or {}).get(OPTIMIZER, True):
+        if _optimizer_state_expected(model, config, iterations):
             warnings.warn(
                 f"{folder / OPTIMIZER} is missing, but the optimizer had taken {iterations} "
                 "steps: resuming training starts the optimizer fresh (zero moments).",
@@ -418,6 +418,17 @@ def _restore_compile(model: Sequential, config: dict[str, Any], folder: Path) ->
         optimizer.load_state_tensors(state, iterations)
     except RnncastError as err:
         raise ArtifactError(f"{folder / OPTIMIZER}: {err}") from err
+
+
+def _optimizer_state_expected(model: Sequential, config: dict[str, Any], iterations: int) -> bool:
+    """Whether the save wrote optimizer slots ("files" says; older artifacts: stepped + slots)."""
+    files = config.get("files")
+    if files is not None:
+        return OPTIMIZER in files
+    if iterations <= 0:
+        return False
+    model._build_optimizer()
+    return bool(model.optimizer.state_tensors())
 
 
 # ------------------------------------------------------------------ atomic folders
