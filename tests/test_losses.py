@@ -155,7 +155,7 @@ def test_class_index_losses_are_recognised() -> None:
     [
         (lambda: losses.SparseCategoricalCrossentropy(ignore_class=0), "ignore_class=0.*drop"),
         (lambda: losses.BinaryCrossentropy(axis=0), "axis=0.*last axis"),
-        (lambda: losses.MeanSquaredError(reduction="none"), "reduction='none'.*sum_over_batch"),
+        (lambda: losses.MeanSquaredError(reduction="mean"), "reduction='mean'.*sum_over_batch"),
         (lambda: losses.Huber(dtype="float64"), "dtype='float64'.*float32"),
         (lambda: losses.Huber(delta=0), "delta must be > 0"),
         (lambda: losses.CategoricalCrossentropy(label_smoothing=2), "label_smoothing=2"),

@@ -49,7 +49,9 @@ class Callback:
     """Base class. Override any hook; ``self.model`` is the model being trained.
 
     Hooks: ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch, logs)``,
-    ``on_train_batch_begin/end(batch, logs)``, ``on_test_begin/end(logs)``.
+    ``on_train_batch_begin/end(batch, logs)``, ``on_test_begin/end(logs)``,
+    ``on_test_batch_begin/end(batch, logs)``, ``on_predict_begin/end(logs)``
+    and ``on_predict_batch_begin/end(batch, logs)``.
     As in Keras, the default ``on_train_batch_begin/end`` call
     ``on_batch_begin/end``, so older callbacks that override those still run.
     Set ``self.model.stop_training = True`` to stop after the current epoch.
@@ -118,6 +120,24 @@ class Callback:
 
     def on_test_end(self, logs: Logs | None = None) -> None:
         """Called after validation or ``evaluate``."""
+
+    def on_test_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before each batch of validation or ``evaluate``."""
+
+    def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after each batch of validation or ``evaluate`` with the running logs."""
+
+    def on_predict_begin(self, logs: Logs | None = None) -> None:
+        """Called at the start of ``predict``."""
+
+    def on_predict_end(self, logs: Logs | None = None) -> None:
+        """Called at the end of ``predict``."""
+
+    def on_predict_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before each batch of ``predict``."""
+
+    def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after each batch of ``predict``; ``logs["outputs"]`` holds the batch's outputs."""
 
 
 class CallbackList:
@@ -445,8 +465,9 @@ class LambdaCallback(Callback):
     ``on_epoch_begin`` and ``on_epoch_end`` take ``(epoch, logs)``;
     ``on_train_batch_begin``/``on_train_batch_end`` and their older names
     ``on_batch_begin``/``on_batch_end`` take ``(batch, logs)``;
-    ``on_train_begin`` and ``on_train_end`` take ``(logs)``. ``on_test_begin``
-    and ``on_test_end`` are accepted too. Any other name is a ConfigError
+    ``on_train_begin`` and ``on_train_end`` take ``(logs)``. The test and
+    predict hooks (``on_test_begin``, ``on_test_batch_end``, ``on_predict_end``,
+    ...) are accepted too, with Keras's arguments. Any other name is a ConfigError
     (Keras would silently store it and never call it).
 
     Example:
@@ -476,6 +497,12 @@ class LambdaCallback(Callback):
         "on_batch_end",
         "on_test_begin",
         "on_test_end",
+        "on_test_batch_begin",
+        "on_test_batch_end",
+        "on_predict_begin",
+        "on_predict_end",
+        "on_predict_batch_begin",
+        "on_predict_batch_end",
     )
 
     def __init__(

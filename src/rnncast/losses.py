@@ -168,7 +168,53 @@ LOSSES: dict[str, Loss] = {
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
 }
 
-_REDUCTIONS = ("sum_over_batch_size", "sum")
+_REDUCTIONS = ("sum_over_batch_size", "sum", "none")
+
+_PER_SAMPLE: dict[Loss, Callable[..., torch.Tensor]] = {
+    mean_squared_error: _per_sample_mse,
+    mean_absolute_error: _per_sample_mae,
+    huber: lambda y_true, y_pred: _per_sample_huber(y_true, y_pred, 1.0),
+    binary_crossentropy: lambda y_true, y_pred: _per_sample_bce(y_true, y_pred, False, 0.0),
+    categorical_crossentropy: lambda y_true, y_pred: _per_sample_cce(y_true, y_pred, False, 0.0),
+    sparse_categorical_crossentropy: lambda y_true, y_pred: _per_sample_sparse_cce(
+        y_true, y_pred, False
+    ),
+}
+
+
+def weighted(
+    loss: Loss, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor
+) -> torch.Tensor:
+    """The loss of a batch with per-sample weights, reduced as Keras 3 reduces it.
+
+    ``"sum_over_batch_size"``: ``sum(w * loss_i) / batch size`` (not divided by
+    the sum of the weights); ``"sum"``: ``sum(w * loss_i)``. A plain callable's
+    result is weighted the same way (a scalar result is scaled by ``mean(w)``).
+
+    Example:
+        >>> y, p = torch.tensor([[0.0], [0.0]]), torch.tensor([[1.0], [2.0]])
+        >>> weighted(get("mse"), y, p, torch.tensor([1.0, 0.5])).item()  # (1 + 0.5 * 4) / 2
+        1.5
+    """
+    if isinstance(loss, LossFunction):
+        return loss(y_true, y_pred, sample_weight)
+    values = _PER_SAMPLE[loss](y_true, y_pred) if loss in _PER_SAMPLE else loss(y_true, y_pred)
+    return _reduce(values, sample_weight, "sum_over_batch_size")
+
+
+def _reduce(
+    values: torch.Tensor, sample_weight: torch.Tensor | None, reduction: str
+) -> torch.Tensor:
+    """Keras's ``reduce_weighted_values``: weight the values, then sum or average them."""
+    if sample_weight is not None:
+        weights = sample_weight.to(values.dtype)
+        while weights.ndim < values.ndim:
+            weights = weights.unsqueeze(-1)  # (n,) -> (n, 1, ...) to broadcast over values
+        values = values * weights
+    if reduction == "none" or values.ndim == 0:
+        return values
+    total = values.sum()
+    return total if reduction == "sum" else total / values.numel()
 
 
 class LossFunction:
@@ -176,7 +222,7 @@ class LossFunction:
 
     Args:
         reduction: ``"sum_over_batch_size"`` (Keras's default: the mean over
-            samples) or ``"sum"``.
+            samples), ``"sum"`` or ``"none"`` (the per-sample losses, ``(n,)``).
         name: Name stored in the config (Keras's default for each class).
         dtype: Only ``None`` or ``"float32"``: rnncast computes in float32.
     """
@@ -200,7 +246,7 @@ class LossFunction:
         if reduction not in _REDUCTIONS:
             raise ConfigError(
                 f"{type(self).__name__}(reduction={reduction!r}) is not supported; use "
-                "'sum_over_batch_size' (the mean over samples, Keras's default) or 'sum'."
+                "'sum_over_batch_size' (the mean over samples, Keras's default), 'sum' or 'none'."
             )
         if dtype not in (None, "float32"):
             raise ConfigError(
@@ -214,10 +260,20 @@ class LossFunction:
         """The loss of each sample, shape ``(n,)``."""
         raise NotImplementedError
 
-    def __call__(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
-        """The reduced (scalar) loss of a batch."""
+    def __call__(
+        self,
+        y_true: torch.Tensor,
+        y_pred: torch.Tensor,
+        sample_weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The reduced loss of a batch, each sample weighted by ``sample_weight`` (Keras's call).
+
+        With weights, ``"sum_over_batch_size"`` is ``sum(w * loss_i) / n``, as in Keras 3.
+        """
         values = self.per_sample(y_true, y_pred)  # (n,)
-        return values.sum() if self.reduction == "sum" else values.mean()
+        if sample_weight is None and self.reduction != "none":
+            return values.sum() if self.reduction == "sum" else values.mean()
+        return _reduce(values, sample_weight, self.reduction)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-safe (``type(loss)(**config)`` rebuilds it)."""

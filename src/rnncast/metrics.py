@@ -68,11 +68,27 @@ class Metric:
         self._total = 0.0
         self._count = 0
 
-    def update(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> None:
-        """Add a batch."""
+    def update(
+        self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> None:
+        """Add a batch; with ``sample_weight`` (n,) sample ``i`` counts ``w[i]`` times, as in Keras.
+
+        Example:
+            >>> m = MeanAbsoluteError()
+            >>> m.update(torch.tensor([[0.0], [0.0]]), torch.tensor([[1.0], [4.0]]),
+            ...          sample_weight=torch.tensor([3.0, 1.0]))
+            >>> m.result()  # (3 * 1 + 1 * 4) / (3 + 1)
+            1.75
+        """
         values = self.values(y_true.detach(), y_pred.detach())
-        self._total += float(values.sum())
-        self._count += values.numel()
+        if sample_weight is None:
+            self._total += float(values.sum())
+            self._count += values.numel()
+            return
+        weights = sample_weight.detach().to(values.dtype).reshape(-1)  # (n,)
+        per_sample = values.reshape(len(weights), -1)  # (n, values per sample)
+        self._total += float((per_sample * weights[:, None]).sum())
+        self._count += float(weights.sum()) * per_sample.shape[1]
 
     def result(self) -> float:
         """The metric over everything since the last :meth:`reset`."""
@@ -247,7 +263,9 @@ class _ResolvedAccuracy(Metric):
         """The metric chosen (``"binary_accuracy"``, ...), or ``None`` before any batch."""
         return self._inner.default_name if self._inner is not None else None
 
-    def update(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> None:
+    def update(
+        self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> None:
         """Resolve on the first batch (Keras's rule), then add the batch."""
         if self._inner is None:
             sparse = y_true.ndim < y_pred.ndim or (y_true.shape[-1] == 1 and y_pred.shape[-1] > 1)
@@ -257,7 +275,7 @@ class _ResolvedAccuracy(Metric):
                 self._inner = SparseCategoricalAccuracy()
             else:
                 self._inner = CategoricalAccuracy()
-        self._inner.update(y_true, y_pred)
+        self._inner.update(y_true, y_pred, sample_weight)
 
     def result(self) -> float:
         """The accuracy since the last reset."""

@@ -24,12 +24,28 @@ def test_a_huge_learning_rate_stops_fit_instead_of_forecasting_1e35(parts):
     with pytest.raises(TrainingDivergedError) as info:
         forecaster(100.0).fit(train, validation=val, epochs=2, verbose=0)
     message = str(info.value)
+    # The loss-growth check in the training loop stops it before any forecast is made.
     assert "the model's training diverged (learning_rate=100)" in message
-    assert "lower learning rate" in message
+    assert "(first batch)" in message and "lower learning rate" in message
+    assert isinstance(info.value, FitError)  # the CLI's "failed", exit 1
+
+
+def test_forecasts_outside_the_training_range_stop_fit(parts, monkeypatch):
+    train, val, _ = parts
+    fc = forecaster(1e-3, units=4)
+    # A network whose output, back in prices, is 50x the last price: finite, no loss blow-up.
+    monkeypatch.setattr(
+        rc.data.Windowizer,
+        "inverse_transform_target",
+        lambda self, y, base: np.asarray(base, dtype=float)[:, None] * 50.0,
+    )
+    with pytest.raises(TrainingDivergedError) as info:
+        fc.fit(train, validation=val, epochs=1, verbose=0)
+    message = str(info.value)
+    assert "the model's training diverged (learning_rate=0.001)" in message
     low, high = train["close"].min(), train["close"].max()
     assert f"[{low / 10:.4g}, {high * 10:.4g}]" in message
-    assert len(info.value.history.history["loss"]) == 2  # the epochs that ran
-    assert isinstance(info.value, FitError)  # the CLI's "failed", exit 1
+    assert len(info.value.history.history["loss"]) == 1  # the epoch that ran
 
 
 def test_a_sane_model_passes_and_bad_forecasts_are_caught_at_predict(parts, monkeypatch):

@@ -83,7 +83,7 @@ def test_window_views_are_not_copied_for_training(aapl):
 @pytest.mark.parametrize(
     ("x", "y", "error", "message"),
     [
-        (np.zeros((10, 12)), np.zeros(10), ShapeError, r"x must be 3-D \(samples, timesteps"),
+        (np.zeros((10, 7)), np.zeros(10), ShapeError, r"expects input \(None, 12, 1\) but got"),
         (np.zeros((10, 12, 1)), np.zeros(9), ShapeError, "x has 10 samples but y has 9"),
         (np.zeros((10, 12, 2)), np.zeros(10), ShapeError, r"expects input \(None, 12, 1\)"),
         (

@@ -8,6 +8,8 @@ indexing operation (``source[idx]``) that copies only that batch.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,10 @@ import numpy as np
 import torch
 
 from rnncast._internal.windows import Windows
-from rnncast.exceptions import DataError, ShapeError
+from rnncast.exceptions import ConfigError, DataError, ShapeError
+
+# One batch: inputs, targets (None in predict) and per-sample weights (None when unweighted)
+Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
 
 
 @dataclass
@@ -44,6 +49,80 @@ class BatchSource:
         if self.index is not None:
             return BatchSource(self.rows, self.index[:at]), BatchSource(self.rows, self.index[at:])
         return BatchSource(self.rows[:at]), BatchSource(self.rows[at:])
+
+    def with_feature_axis(self) -> BatchSource:
+        """``(n, timesteps)`` samples as ``(n, timesteps, 1)``: a view, nothing copied."""
+        return BatchSource(self.rows.unsqueeze(-1), self.index)
+
+
+class ArrayFeed:
+    """Batches sliced out of in-memory arrays: the zero-copy fast path of ``fit``.
+
+    Args:
+        data: The inputs.
+        targets: ``(n, outputs)`` targets, or ``None`` (``predict``).
+        weights: ``(n,)`` sample weights, or ``None``.
+        batch_size: Samples per batch (the last one may be shorter).
+        shuffle: Draw a new order for every pass over the data.
+    """
+
+    def __init__(
+        self,
+        data: BatchSource,
+        targets: torch.Tensor | None,
+        weights: torch.Tensor | None = None,
+        batch_size: int = 32,
+        shuffle: bool = False,
+    ) -> None:
+        self.data, self.targets, self.weights = data, targets, weights
+        self.batch_size, self.shuffle = batch_size, shuffle
+
+    @property
+    def num_batches(self) -> int:
+        """Batches in one pass over the data."""
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def new_pass(self, generator: torch.Generator | None = None) -> Iterator[Batch]:
+        """One pass over the data, in a new random order when shuffling."""
+        order = (
+            torch.randperm(len(self.data), generator=generator)
+            if self.shuffle and generator is not None
+            else None
+        )
+        targets, weights, size = self.targets, self.weights, self.batch_size
+        for start in range(0, len(self.data), size):
+            chosen = slice(start, start + size) if order is None else order[start : start + size]
+            yield (
+                self.data.take(chosen),
+                None if targets is None else targets[chosen],
+                None if weights is None else weights[chosen],
+            )
+
+    def on_epoch_begin(self) -> None:
+        """Nothing to do for arrays (the hook of Python datasets)."""
+
+    def on_epoch_end(self) -> None:
+        """Nothing to do for arrays (the hook of Python datasets)."""
+
+    def split(self, at: int) -> tuple[ArrayFeed, ArrayFeed]:
+        """The first ``at`` samples and the rest (Keras's ``validation_split``)."""
+        first, rest = self.data.split(at)
+        targets, weights = self.targets, self.weights
+        return (
+            ArrayFeed(
+                first,
+                None if targets is None else targets[:at],
+                None if weights is None else weights[:at],
+                self.batch_size,
+                self.shuffle,
+            ),
+            ArrayFeed(
+                rest,
+                None if targets is None else targets[at:],
+                None if weights is None else weights[at:],
+                self.batch_size,
+            ),
+        )
 
 
 def as_source(x: Any, name: str = "x") -> BatchSource:
@@ -81,6 +160,53 @@ def as_targets(y: Any, n_samples: int) -> torch.Tensor:
             "one to one (cut both with the same Windowizer call)."
         )
     return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def as_weights(sample_weight: Any, n_samples: int, name: str = "sample_weight") -> torch.Tensor:
+    """Per-sample weights as a float32 ``(n,)`` tensor; ``(n, 1)`` is accepted too.
+
+    Raises:
+        ShapeError: when there is not one weight per sample.
+        DataError: for non-numeric, NaN, inf or negative weights.
+    """
+    try:
+        array = np.asarray(sample_weight, dtype=np.float32)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"{name} must be numeric, got {type(sample_weight).__name__}.") from err
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.shape != (n_samples,):
+        raise ShapeError(
+            f"{name} needs one weight per sample, shape ({n_samples},), got {array.shape}; "
+            "rnncast takes one scalar weight per sample (no per-timestep weights)."
+        )
+    if not np.isfinite(array).all() or (array < 0).any():
+        raise DataError(f"{name} must be finite and >= 0; fix or drop the bad weights.")
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def class_weights_to_sample_weights(targets: torch.Tensor, class_weight: Any) -> torch.Tensor:
+    """Keras's rule: each sample gets the weight of its class, 1.0 for classes not listed.
+
+    The class of a sample is its target rounded to an integer (one column) or
+    the argmax of a one-hot row (several columns).
+
+    Example:
+        >>> labels = torch.tensor([[0.0], [1.0], [1.0]])
+        >>> class_weights_to_sample_weights(labels, {1: 3.0}).tolist()
+        [1.0, 3.0, 3.0]
+    """
+    if not isinstance(class_weight, dict):
+        raise ConfigError(
+            "class_weight must be a dict {class index: weight}, got "
+            f"{type(class_weight).__name__}."
+        )
+    if targets.shape[1] == 1:
+        classes = torch.round(targets[:, 0]).to(torch.int64)  # (n,)
+    else:
+        classes = targets.argmax(dim=1)  # (n,) one-hot rows
+    table = {int(k): float(v) for k, v in class_weight.items()}
+    return torch.tensor([table.get(int(c), 1.0) for c in classes.tolist()], dtype=torch.float32)
 
 
 def check_class_labels(targets: torch.Tensor, n_classes: int, name: str = "y") -> None:

@@ -1,8 +1,10 @@
 """The training loop: epochs of batches sliced in place, validation, callbacks, faults.
 
-Plain PyTorch, no DataLoader: batches are indexed out of one pre-built
-(strided) tensor. Losses are reported as Keras does: the epoch loss is the
-batch losses weighted by batch size, so a short last batch counts less.
+Plain PyTorch, no DataLoader for arrays: batches are indexed out of one
+pre-built (strided) tensor; generators, DataLoaders and PyDatasets come in
+through :class:`~rnncast.models.feeds.EpochIterator`. Losses are reported as
+Keras does: the epoch loss is the batch losses weighted by batch size, so a
+short last batch counts less.
 """
 
 from __future__ import annotations
@@ -10,17 +12,18 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from rnncast import losses
 from rnncast._internal import output
 from rnncast.callbacks import CallbackList, History, TerminateOnNaN
 from rnncast.exceptions import TrainingDivergedError
 from rnncast.layers.base import add_regularization, apply_constraints
-from rnncast.models.batches import BatchSource
+from rnncast.models.feeds import EpochIterator
 from rnncast.models.progress import Progress
 
 if TYPE_CHECKING:
@@ -34,20 +37,23 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
 
 def train(
     model: Sequential,
-    data: BatchSource,
-    targets: torch.Tensor,
+    batches: EpochIterator,
     *,
-    batch_size: int,
     epochs: int,
     initial_epoch: int,
-    shuffle: bool,
     callbacks: CallbackList,
     history: History,
-    validation: tuple[BatchSource, torch.Tensor] | None,
+    validation: Callable[[], dict[str, float] | None] | None,
+    validation_freq: int | list[int] = 1,
     mode: int,
 ) -> None:
-    """Run epochs ``initial_epoch .. epochs-1``; stops early on request, NaN loss or Ctrl-C."""
+    """Run epochs ``initial_epoch .. epochs-1``; stops early on request, NaN loss or Ctrl-C.
+
+    ``validation`` returns the validation logs (``None`` when its data ran
+    out); it runs after the epochs that ``validation_freq`` selects, as in Keras.
+    """
     model.stop_training = False
+    model._reference_loss = None  # the first batch loss of this fit: the divergence yardstick
     with _interrupt_flag() as interrupted:
         model._initial_epoch = None
         callbacks.call("on_train_begin", None)
@@ -58,28 +64,16 @@ def train(
                 if mode:
                     output.write(f"Epoch {epoch + 1}/{epochs}")
                 callbacks.call("on_epoch_begin", epoch, None)
-                progress = Progress(math.ceil(len(data) / batch_size), mode)
+                steps = batches.num_batches
+                progress = Progress(steps or 1, mode if steps or mode != 1 else 2)
                 logs = _train_epoch(
-                    model,
-                    data,
-                    targets,
-                    batch_size,
-                    shuffle,
-                    epoch,
-                    callbacks,
-                    history,
-                    progress,
-                    interrupted,
+                    model, batches, epoch, callbacks, history, progress, interrupted
                 )
-                if logs is None:  # interrupted or stopped inside the epoch
+                if logs is None:  # interrupted, stopped inside the epoch, or out of data
                     break
-                if validation is not None:
-                    logs.update(
-                        {
-                            f"val_{k}": v
-                            for k, v in evaluate(model, *validation, batch_size=batch_size).items()
-                        }
-                    )
+                if validation is not None and should_validate(epoch, validation_freq):
+                    val_logs = validation()
+                    logs.update({f"val_{k}": v for k, v in (val_logs or {}).items()})
                 callbacks.call("on_epoch_end", epoch, logs)
                 progress.finish(logs)
                 if model.stop_training:
@@ -93,49 +87,78 @@ def train(
         )
 
 
+def should_validate(epoch: int, validation_freq: int | list[int]) -> bool:
+    """Keras's ``validation_freq``: every n-th epoch (an int) or the listed 1-based epochs.
+
+    Example:
+        >>> [should_validate(e, 2) for e in range(4)], should_validate(2, [1, 3])
+        ([False, True, False, True], True)
+    """
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return epoch + 1 in validation_freq
+
+
 def _train_epoch(
     model: Sequential,
-    data: BatchSource,
-    targets: torch.Tensor,
-    batch_size: int,
-    shuffle: bool,
+    batches: EpochIterator,
     epoch: int,
     callbacks: CallbackList,
     history: History,
     progress: Progress,
     interrupted: threading.Event,
 ) -> dict[str, float] | None:
-    """One pass over the training data; returns the epoch's logs (``None`` if cut short)."""
+    """One epoch of training; returns the epoch's logs (``None`` if cut short or no data)."""
     model.train()
     generator = epoch_generator(model.training_seed, epoch)
     torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))  # dropout masks
-    order = torch.randperm(len(data), generator=generator) if shuffle else None
-    meter = _LossMeter(model.compiled_metrics)
+    meter = _LossMeter(model)
     last_good = model.snapshot()
-    for step, start in enumerate(range(0, len(data), batch_size)):
-        chosen = (
-            order[start : start + batch_size]
-            if order is not None
-            else slice(start, start + batch_size)
-        )
-        callbacks.call("on_train_batch_begin", step, None)
-        loss = _train_step(model, data.take(chosen), targets[chosen], meter)
-        if not math.isfinite(loss):
-            _handle_divergence(model, last_good, callbacks, history, epoch, step, loss)
-            return None
-        logs = meter.logs()  # once per batch, shared by the callbacks and the progress bar
-        callbacks.call("on_train_batch_end", step, logs)
-        progress.update(step + 1, logs)
-        if interrupted.is_set() or model.stop_training:
-            return None if interrupted.is_set() else logs
+    stream = batches.epoch(generator)  # shuffles with the same generator, after the seed draw
+    try:
+        for step, (x, y, weights) in enumerate(stream):
+            callbacks.call("on_train_batch_begin", step, None)
+            loss = _train_step(model, x, y, meter, weights)
+            if not math.isfinite(loss):
+                _handle_divergence(model, last_good, callbacks, history, epoch, step, loss)
+                return None
+            _check_growth(model, history, epoch, step, loss)
+            logs = meter.logs()  # once per batch, shared by the callbacks and the progress bar
+            callbacks.call("on_train_batch_end", step, logs)
+            progress.update(step + 1, logs)
+            if interrupted.is_set() or model.stop_training:
+                return None if interrupted.is_set() else logs
+    finally:
+        stream.close()
+    if not meter.count:  # the data ran out before this epoch (EpochIterator warned)
+        model.stop_training = True
+        return None
     return meter.logs()
 
 
-def _train_step(model: Sequential, x: torch.Tensor, y: torch.Tensor, meter: _LossMeter) -> float:
+def batch_loss(
+    model: Sequential, y: torch.Tensor, prediction: torch.Tensor, weights: torch.Tensor | None
+) -> torch.Tensor:
+    """The compiled loss of a batch: sample-weighted as Keras, times ``loss_weights``."""
+    if weights is None:
+        loss = model.loss_fn(y, prediction)  # the unweighted fast path
+    else:
+        loss = losses.weighted(model.loss_fn, y, prediction, weights)
+    scale = model.loss_scale
+    return loss if scale is None else loss * scale
+
+
+def _train_step(
+    model: Sequential,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    meter: _LossMeter,
+    weights: torch.Tensor | None = None,
+) -> float:
     """Forward, loss, backward and update on one batch; returns the batch loss."""
     model.optimizer.zero_grad()
     prediction = model(x)  # (batch, outputs)
-    loss = model.loss_fn(y, prediction)
+    loss = batch_loss(model, y, prediction, weights)
     loss = add_regularization(model, loss)  # + regularizer penalties, logged in "loss" as Keras
     value = float(loss.detach())
     if not math.isfinite(value):
@@ -144,8 +167,41 @@ def _train_step(model: Sequential, x: torch.Tensor, y: torch.Tensor, meter: _Los
         loss.backward()
     model.optimizer.step()
     apply_constraints(model)  # weight constraints after each update, as Keras
-    meter.update(value, y, prediction)
+    meter.update(value, y, prediction, weights)
     return value
+
+
+# A batch loss this many times the first batch loss of the fit means training diverged
+# even though every number is still finite (e.g. learning_rate=100): four orders of magnitude.
+DIVERGENCE_GROWTH = 1e4
+
+
+def _check_growth(model: Sequential, history: History, epoch: int, step: int, loss: float) -> None:
+    """Raise ``TrainingDivergedError`` when a batch loss exceeds ``DIVERGENCE_GROWTH`` x the first.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> model = SimpleNamespace(_reference_loss=None, stop_training=False, optimizer=None)
+        >>> _check_growth(model, History(), 0, 0, 0.4)  # the first batch sets the yardstick
+        >>> _check_growth(model, History(), 0, 1, 4e4)  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        rnncast.exceptions.TrainingDivergedError: the loss grew from 0.4 to 4e+04 ...
+    """
+    reference = model._reference_loss
+    if reference is None:
+        model._reference_loss = loss
+        return
+    if reference > 0 and loss > DIVERGENCE_GROWTH * reference:
+        model.stop_training = True
+        rate = getattr(model.optimizer, "learning_rate", None)
+        rate = f" (learning_rate={rate:g})" if isinstance(rate, int | float) else ""
+        raise TrainingDivergedError(
+            f"the loss grew from {reference:.4g} (first batch) to {loss:.4g} at epoch "
+            f"{epoch + 1}, batch {step + 1}, more than {DIVERGENCE_GROWTH:.0e}x: the model's "
+            f"training diverged{rate} although every number is still finite. Train again "
+            "with a lower learning rate (e.g. 10x lower), or clipnorm=1.0 on the optimizer.",
+            history=history,
+        )
 
 
 def _handle_divergence(
@@ -173,45 +229,67 @@ def _handle_divergence(
 
 
 class _LossMeter:
-    """Batch-size-weighted running loss plus the compiled metrics."""
+    """Batch-size-weighted running loss plus the compiled (and weighted) metrics."""
 
-    def __init__(self, metrics: list[Any]) -> None:
-        self.metrics = metrics
-        for metric in metrics:
+    def __init__(self, model: Sequential) -> None:
+        self.metrics = model.compiled_metrics
+        self.weighted = model.compiled_weighted_metrics
+        self.names = model.metric_log_names
+        for metric in (*self.metrics, *self.weighted):
             metric.reset()
         self.total, self.count = 0.0, 0
 
-    def update(self, loss: float, y: torch.Tensor, prediction: torch.Tensor) -> None:
+    def update(
+        self,
+        loss: float,
+        y: torch.Tensor,
+        prediction: torch.Tensor,
+        weights: torch.Tensor | None = None,
+    ) -> None:
         self.total += loss * len(y)
         self.count += len(y)
         for metric in self.metrics:
             metric.update(y, prediction)
+        for metric in self.weighted:
+            metric.update(y, prediction, weights)
 
     def logs(self) -> dict[str, float]:
         logs = {"loss": self.total / self.count if self.count else math.nan}
-        logs.update({metric.name: metric.result() for metric in self.metrics})
+        metrics = (*self.metrics, *self.weighted)
+        logs.update({n: metric.result() for n, metric in zip(self.names, metrics, strict=True)})
         return logs
 
 
 def evaluate(
-    model: Sequential, data: BatchSource, targets: torch.Tensor, batch_size: int
-) -> dict[str, float]:
-    """Loss and metrics over ``data`` in inference mode (batch-size-weighted, like Keras)."""
+    model: Sequential, batches: EpochIterator, callbacks: CallbackList | None = None
+) -> dict[str, float] | None:
+    """Loss and metrics over one epoch of ``batches`` in inference mode (Keras's ``evaluate``).
+
+    Batch losses are weighted by batch size, as Keras does. Returns ``None``
+    when ``batches`` yields nothing (a generator that ran out).
+    """
     was_training = model.training
     model.eval()
-    meter = _LossMeter(model.compiled_metrics)
+    meter = _LossMeter(model)
+    if callbacks is not None:
+        callbacks.call("on_test_begin", None)
     try:
         with torch.inference_mode():
-            for start in range(0, len(data), batch_size):
-                chosen = slice(start, start + batch_size)
-                prediction = model(data.take(chosen))
-                y = targets[chosen]
-                loss = model.loss_fn(y, prediction)
-                loss = add_regularization(model, loss)  # Keras's val_loss includes penalties
-                meter.update(float(loss), y, prediction)
+            for step, (x, y, weights) in enumerate(batches.epoch()):
+                if callbacks is not None:
+                    callbacks.call("on_test_batch_begin", step, None)
+                prediction = model(x)
+                loss = batch_loss(model, y, prediction, weights)
+                loss = float(add_regularization(model, loss))  # Keras's val_loss includes penalties
+                meter.update(loss, y, prediction, weights)
+                if callbacks is not None:
+                    callbacks.call("on_test_batch_end", step, meter.logs())
     finally:
         model.train(was_training)
-    return meter.logs()
+    logs = meter.logs() if meter.count else None
+    if callbacks is not None:
+        callbacks.call("on_test_end", logs)
+    return logs
 
 
 @contextmanager

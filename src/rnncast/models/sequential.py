@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from rnncast._internal import output
+from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError, ShapeError
 from rnncast.layers import Layer, deserialize, serialize
 from rnncast.layers.base import Shape, show_shape
@@ -203,15 +204,23 @@ class Sequential(Trainer, nn.Module):
         x: Any,
         batch_size: int | None = None,
         verbose: int | str = 0,
+        steps: int | None = None,
+        callbacks: list[Any] | None = None,
         *,
         dropout: bool = False,
     ) -> np.ndarray:
         """Outputs for ``x`` as a float32 numpy array, in inference mode, batch by batch.
 
         Args:
-            x: ``(n, timesteps, features)`` array (or a ``rnncast.data.Windows``).
+            x: ``(n, timesteps, features)`` array (or a ``rnncast.data.Windows``);
+                ``(n, timesteps)`` when the model takes one feature; or a
+                generator, DataLoader, Dataset or PyDataset of batches (``x``
+                alone or ``(x, y)``: only ``x`` is used), as in :meth:`fit`.
             batch_size: Samples per forward pass (default 32, as in Keras).
             verbose: Accepted for Keras compatibility; prediction prints nothing.
+            steps: Number of batches to predict (default: all of ``x``).
+            callbacks: Callbacks whose ``on_predict_*`` hooks run (Keras's hooks;
+                ``on_predict_batch_end`` gets ``{"outputs": batch outputs}``).
             dropout: Keep dropout active (Monte-Carlo dropout, like Keras's
                 ``model(x, training=True)`` for the dropout layers only;
                 BatchNormalization still uses its moving statistics).
@@ -219,21 +228,28 @@ class Sequential(Trainer, nn.Module):
         Returns:
             ``(n, ...)`` float32 array, e.g. ``(n, 1)`` for a final ``Dense(1)``.
         """
-        self._check_input(getattr(x, "shape", None), type(x).__name__)
-        batch_size = 32 if batch_size is None else int(batch_size)
-        if batch_size < 1:
-            raise ConfigError(f"batch_size must be positive, got {batch_size}.")
+        from rnncast.callbacks import CallbackList
+
+        steps = None if steps is None else positive_int(steps, "steps")
+        batches = self._epoch_iterator(
+            x, None, None, None, batch_size, False, steps, ("x", "y"), targets=False
+        )
+        callback_list = CallbackList(callbacks, self, {"epochs": 1, "steps": batches.num_batches})
         was_training = self.training
         self.eval()
         for layer in self.dropout_layers() if dropout else []:
             layer.train(True)
+        outputs = []
+        callback_list.call("on_predict_begin", None)
         try:
             with torch.inference_mode():
-                outputs = [
-                    self(_batch(x, start, batch_size)) for start in range(0, len(x), batch_size)
-                ]
+                for step, (inputs, _, _) in enumerate(batches.epoch()):
+                    callback_list.call("on_predict_batch_begin", step, None)
+                    outputs.append(self(inputs))  # (batch, ...)
+                    callback_list.call("on_predict_batch_end", step, {"outputs": outputs[-1]})
         finally:
             self.train(was_training)
+        callback_list.call("on_predict_end", None)
         if not outputs:
             return np.zeros((0, *self.output_shape[1:]), dtype=np.float32)
         return torch.cat(outputs).numpy()
@@ -252,6 +268,7 @@ class Sequential(Trainer, nn.Module):
         ]
 
     def _check_input(self, shape: tuple[int, ...] | None, kind: str = "input") -> None:
+        """Build the model from ``shape`` if needed, then check ``shape`` fits its input."""
         if shape is None or len(shape) < 2:
             raise ShapeError(
                 f"expected an array of shape (samples, timesteps, features), got "

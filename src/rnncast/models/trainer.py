@@ -17,15 +17,72 @@ from rnncast._internal.checks import positive_int
 from rnncast.callbacks import Callback, CallbackList, History
 from rnncast.exceptions import ConfigError, FitError, ShapeError
 from rnncast.models.batches import (
+    ArrayFeed,
+    Batch,
     BatchSource,
     as_source,
     as_targets,
+    as_weights,
     check_class_labels,
     check_finite,
+    class_weights_to_sample_weights,
 )
+from rnncast.models.feeds import EpochIterator, kind_of, python_feed, unpack
 from rnncast.models.loop import evaluate as _evaluate
 from rnncast.models.loop import train
 from rnncast.models.progress import resolve_verbose
+
+# Keras arguments accepted with no effect here, and why (said in the docstrings too)
+_NO_EFFECT = {
+    "workers": "Keras 2's fit/evaluate argument; data are read in the main process",
+    "use_multiprocessing": "Keras 2's fit/evaluate argument; data are read in the main process",
+    "max_queue_size": "Keras 2's fit/evaluate argument; data are read in the main process",
+}
+# Keras (2 or 3) arguments rnncast cannot honour: what to do instead
+_UNSUPPORTED = {
+    "sample_weight_mode": "rnncast weights whole samples: pass sample_weight of shape (n,) to fit",
+    "target_tensors": "pass the targets to fit as y",
+    "distribute": "use torchrun with DistributedDataParallel for several processes",
+    "pss_evaluation_shards": "drop it; rnncast trains on one process",
+    "return_state": "drop it",
+}
+
+
+def reject_unknown(method: str, arguments: dict[str, Any], known: str) -> None:
+    """Raise ``ConfigError`` for a keyword ``method`` does not take (never a ``TypeError``).
+
+    Keras 2's ``workers``/``use_multiprocessing``/``max_queue_size`` pass
+    silently (they have no effect on in-process data).
+
+    Example:
+        >>> reject_unknown("fit", {"workers": 4}, "x, y")
+        >>> reject_unknown("fit", {"epoch": 3}, "x, y, epochs")
+        Traceback (most recent call last):
+        ...
+        rnncast.exceptions.ConfigError: fit got an unknown argument epoch=3; Keras 3's fit takes x, y, epochs.
+    """  # noqa: E501
+    for name, value in arguments.items():
+        if name in _NO_EFFECT:
+            continue
+        if name in _UNSUPPORTED:
+            raise ConfigError(
+                f"{method}({name}={value!r}) is not supported by rnncast; {_UNSUPPORTED[name]}."
+            )
+        raise ConfigError(
+            f"{method} got an unknown argument {name}={value!r}; Keras 3's {method} takes {known}."
+        )
+
+
+_COMPILE_ARGS = (
+    "optimizer, loss, loss_weights, metrics, weighted_metrics, run_eagerly, "
+    "steps_per_execution, jit_compile, auto_scale_loss"
+)
+_FIT_ARGS = (
+    "x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, "
+    "shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps, "
+    "validation_batch_size, validation_freq"
+)
+_EVALUATE_ARGS = "x, y, batch_size, verbose, sample_weight, steps, callbacks, return_dict"
 
 
 class Trainer:
@@ -33,7 +90,9 @@ class Trainer:
 
     optimizer: optimizers.Optimizer | None = None
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+    loss_scale: float | None = None  # compile's loss_weights on the one output
     compiled_metrics: list[metrics_module.Metric] = []  # noqa: RUF012 - replaced per instance
+    compiled_weighted_metrics: list[metrics_module.Metric] = []  # noqa: RUF012 - same
     compile_config: dict[str, Any] | None = None
     history: History | None = None
     stop_training = False
@@ -43,7 +102,14 @@ class Trainer:
         self,
         optimizer: str | optimizers.Optimizer = "rmsprop",
         loss: str | Callable[..., torch.Tensor] | None = None,
+        loss_weights: float | list[float] | dict[str, float] | None = None,
         metrics: list[str | metrics_module.Metric] | None = None,
+        weighted_metrics: list[str | metrics_module.Metric] | None = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: bool | str = "auto",
+        auto_scale_loss: bool = True,
+        **kwargs: Any,
     ) -> None:
         """Choose the optimizer, the loss and the metrics to report (Keras's ``compile``).
 
@@ -54,8 +120,27 @@ class Trainer:
                 ``"categorical_crossentropy"``, ``"sparse_categorical_crossentropy"``),
                 a loss object (``Huber(delta=2.0)``, ``BinaryCrossentropy(from_logits=True)``)
                 or ``callable(y_true, y_pred)``.
+            loss_weights: Scales the loss (the model has one output): a number,
+                a one-element list or a one-key dict, as in Keras. The logged
+                ``loss`` is the scaled one, as in Keras.
             metrics: Names (``"mae"``, ``"rmse"``, ``"accuracy"``, ...) or metric
-                objects (``RootMeanSquaredError()``, ``BinaryAccuracy()``, ...).
+                objects (``RootMeanSquaredError()``, ``BinaryAccuracy()``, ...),
+                computed without sample weights.
+            weighted_metrics: Metrics weighted by ``sample_weight`` or
+                ``class_weight`` in ``fit``/``evaluate``. A name also in
+                ``metrics`` is logged as ``weighted_<name>``, as in Keras.
+            run_eagerly: Accepted; rnncast always runs eagerly (plain PyTorch).
+            steps_per_execution: Accepted as a hint with no effect: every batch
+                is one step (Keras's torch backend does not use it either).
+            jit_compile: Accepted as a hint with no effect: rnncast does not
+                ``torch.compile`` the model (its fused LSTM/GRU kernels are fast already).
+            auto_scale_loss: Accepted with no effect: rnncast trains in float32
+                (no mixed-precision loss scaling needed).
+            **kwargs: Anything else is a ``ConfigError`` naming the argument.
+
+        Raises:
+            ConfigError: for a missing loss, ``loss_weights`` for more than one
+                output, or an argument Keras's ``compile`` does not have.
 
         Example:
             >>> from rnncast import Sequential
@@ -64,23 +149,44 @@ class Trainer:
             >>> model = Sequential([LSTM(8, input_shape=(10, 1)), Dense(1)])
             >>> model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse", metrics=["mae"])
         """
+        reject_unknown("compile", kwargs, _COMPILE_ARGS)
         if loss is None:
             raise ConfigError("compile needs a loss, e.g. loss='mse'.")
+        if getattr(loss, "reduction", None) == "none":
+            raise ConfigError(
+                f"compile(loss={loss!r}): a loss with reduction='none' gives one value per "
+                "sample and cannot be minimised; use reduction='sum_over_batch_size'."
+            )
+        self.loss_scale = _loss_scale(loss_weights)
         self.optimizer = optimizers.get(optimizer)
         self.loss_fn = losses.get(loss)
-        if isinstance(metrics, str | metrics_module.Metric):
-            metrics = [metrics]
-        self.compiled_metrics = [metrics_module.get(metric) for metric in metrics or []]
+        metrics, weighted_metrics = _metric_list(metrics), _metric_list(weighted_metrics)
+        self.compiled_metrics = [metrics_module.get(metric) for metric in metrics]
+        self.compiled_weighted_metrics = [metrics_module.get(m) for m in weighted_metrics]
         self.compile_config = {
             "optimizer": optimizers.serialize(self.optimizer),
             "loss": losses.serialize(loss),
-            "metrics": [metrics_module.serialize(metric) for metric in metrics or []],
+            "metrics": [metrics_module.serialize(metric) for metric in metrics],
         }
+        if weighted_metrics:
+            self.compile_config["weighted_metrics"] = [
+                metrics_module.serialize(metric) for metric in weighted_metrics
+            ]
+        if loss_weights is not None:
+            self.compile_config["loss_weights"] = self.loss_scale
+
+    @property
+    def metric_log_names(self) -> list[str]:
+        """Log names of the metrics then the weighted metrics (Keras's ``weighted_`` prefix)."""
+        names = [m.name for m in self.compiled_metrics]
+        for metric in self.compiled_weighted_metrics:
+            names.append(metric.name if metric.name not in names else f"weighted_{metric.name}")
+        return names
 
     @property
     def metrics_names(self) -> list[str]:
         """``["loss", *metric names]``, the order ``evaluate`` returns them in."""
-        return ["loss", *(m.name for m in self.compiled_metrics)]
+        return ["loss", *self.metric_log_names]
 
     @property
     def training_seed(self) -> int:
@@ -100,9 +206,16 @@ class Trainer:
         verbose: int | str = "auto",
         callbacks: list[Callback] | None = None,
         validation_split: float = 0.0,
-        validation_data: tuple[Any, Any] | None = None,
+        validation_data: Any = None,
         shuffle: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
         initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int | list[int] = 1,
+        **kwargs: Any,
     ) -> History:
         """Train for ``epochs`` epochs (Keras's ``fit``); returns a :class:`History`.
 
@@ -114,18 +227,42 @@ class Trainer:
         current batch and returns the History so far.
 
         Args:
-            x: Windows ``(n, timesteps, features)``: numpy array, window view
-                or :class:`rnncast.data.Windows`.
+            x: Windows ``(n, timesteps, features)``: numpy array, window view,
+                :class:`rnncast.data.Windows` or tensor; ``(n, timesteps)``
+                when the model takes one feature (the feature axis is added, as
+                Keras does). Or, with ``y`` omitted: a generator or iterator of
+                ``(x, y)`` / ``(x, y, sample_weight)`` batches, a
+                ``torch.utils.data.DataLoader``, a ``torch.utils.data.Dataset``
+                of ``(x, y)`` samples (batched by ``batch_size``) or an
+                :class:`rnncast.utils.PyDataset`.
             y: Targets ``(n, outputs)`` or ``(n,)``.
-            batch_size: Samples per update (default 32).
+            batch_size: Samples per update (default 32; ``ceil(n / steps_per_epoch)``
+                when only ``steps_per_epoch`` is given, as in Keras).
             epochs: Index of the last epoch (training runs ``initial_epoch .. epochs-1``).
             verbose: ``"auto"``/1 progress bar (a line per epoch when not a
                 terminal), 2 a line per epoch, 0 silent.
             callbacks: :mod:`rnncast.callbacks` objects.
-            validation_split: Fraction of the last samples used for validation.
-            validation_data: ``(x_val, y_val)``; takes precedence over ``validation_split``.
-            shuffle: Shuffle the training samples every epoch.
+            validation_split: Fraction of the last samples used for validation (arrays only).
+            validation_data: ``(x_val, y_val)``, ``(x_val, y_val, sample_weight_val)``
+                or any input ``x`` takes (a generator, DataLoader, PyDataset);
+                takes precedence over ``validation_split``.
+            shuffle: Shuffle the training samples every epoch (arrays, Datasets
+                and the batch order of a PyDataset; generators and DataLoaders
+                keep their own order, as in Keras).
+            class_weight: ``{class: weight}``; each sample is weighted by its
+                class (classes not listed weigh 1), as Keras does.
+            sample_weight: ``(n,)`` weights; the loss of a batch is
+                ``sum(w * loss_i) / batch_size`` (Keras 3's reduction).
             initial_epoch: Epoch to start from (to resume training).
+            steps_per_epoch: Batches per epoch; the next epoch continues where
+                the last stopped. Needed for an infinite generator.
+            validation_steps: Batches per validation (default: all).
+            validation_batch_size: Batch size of validation arrays (default ``batch_size``).
+            validation_freq: Validate every n-th epoch (an int) or after the
+                listed epochs (1-based, e.g. ``[1, 5, 10]``).
+            **kwargs: Keras 2's ``workers``, ``use_multiprocessing`` and
+                ``max_queue_size`` are accepted with no effect; anything else
+                is a ``ConfigError``.
 
         Example:
             >>> import numpy as np
@@ -138,41 +275,55 @@ class Trainer:
             [0, 1]
         """
         self._require_compiled("fit")
-        batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size")
+        reject_unknown("fit", kwargs, _FIT_ARGS)
         if not 0 <= int(initial_epoch) <= int(epochs):
             raise ConfigError(
                 f"need 0 <= initial_epoch <= epochs, got initial_epoch="
                 f"{initial_epoch}, epochs={epochs}."
             )
-        data, targets = self._prepare(x, y, "x", "y")
-        validation = None
-        if validation_data is not None:
-            validation = self._prepare(*_pair(validation_data), "x_val", "y_val")
-        elif validation_split:
-            data, targets, validation = _split_last(data, targets, validation_split)
+        steps_per_epoch = _optional_positive(steps_per_epoch, "steps_per_epoch")
+        validation_steps = _optional_positive(validation_steps, "validation_steps")
+        validation_freq = _check_validation_freq(validation_freq)
+        if class_weight is not None and sample_weight is not None:
+            raise ConfigError(
+                "fit got both class_weight and sample_weight; Keras takes one of them. "
+                "Multiply the class weights into sample_weight yourself to combine them."
+            )
+        batches = self._epoch_iterator(
+            x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch, ("x", "y")
+        )
+        validation = self._validation(
+            batches,
+            validation_data,
+            validation_split,
+            validation_batch_size or batch_size,
+            validation_steps,
+            class_weighted=class_weight is not None,
+        )
+        if validation is not None and validation_split and validation_data is None:
+            batches = validation[0]
         self._build_optimizer()
         mode = resolve_verbose(verbose)
         history = History()
-        params = {
-            "epochs": int(epochs),
-            "steps": math.ceil(len(data) / batch_size),
-            "verbose": mode,
-        }
+        params = {"epochs": int(epochs), "steps": batches.num_batches, "verbose": mode}
         # History last, as in Keras: it records what the other callbacks add to the logs
         callback_list = CallbackList([*(callbacks or []), history], self, params)
         history.set_model(self)
         self.history = history
+        val_batches = validation[1] if validation is not None else None
         train(
             self,
-            data,
-            targets,
-            batch_size=batch_size,
+            batches,
             epochs=int(epochs),
             initial_epoch=int(initial_epoch),
-            shuffle=bool(shuffle),
             callbacks=callback_list,
             history=history,
-            validation=validation,
+            validation=(
+                None
+                if val_batches is None
+                else lambda: self._run_validation(val_batches, callback_list)
+            ),
+            validation_freq=validation_freq,
             mode=mode,
         )
         return history
@@ -183,17 +334,32 @@ class Trainer:
         y: Any = None,
         batch_size: int | None = None,
         verbose: int | str = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: list[Callback] | None = None,
         return_dict: bool = False,
+        **kwargs: Any,
     ) -> float | list[float] | dict[str, float]:
         """Loss (and metrics) on ``x, y`` in inference mode, as Keras's ``evaluate``.
+
+        ``x`` takes every input :meth:`fit` takes. ``sample_weight`` weights
+        the loss and the ``weighted_metrics``; ``steps`` limits the number of
+        batches; ``callbacks`` get the ``on_test_*`` hooks.
 
         Returns the loss alone when no metrics were compiled, else
         ``[loss, *metrics]`` in :attr:`metrics_names` order, or a dict with
         ``return_dict=True``.
         """
         self._require_compiled("evaluate")
-        data, targets = self._prepare(x, y, "x", "y")
-        logs = _evaluate(self, data, targets, positive_int(batch_size or 32, "batch_size"))
+        reject_unknown("evaluate", kwargs, _EVALUATE_ARGS)
+        steps = _optional_positive(steps, "steps")
+        names = ("x", "y")
+        batches = self._epoch_iterator(x, y, sample_weight, None, batch_size, False, steps, names)
+        params = {"epochs": 1, "steps": batches.num_batches, "verbose": resolve_verbose(verbose)}
+        callback_list = CallbackList(callbacks, self, params)
+        logs = _evaluate(self, batches, callback_list)
+        if logs is None:
+            raise ConfigError("evaluate got no batches: the data given as x is empty or used up.")
         if resolve_verbose(verbose):
             from rnncast.models.progress import format_logs
 
@@ -203,21 +369,178 @@ class Trainer:
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
+    # -------------------------------------------------------------- inputs
+    def _epoch_iterator(
+        self,
+        x: Any,
+        y: Any,
+        sample_weight: Any,
+        class_weight: dict[int, float] | None,
+        batch_size: int | None,
+        shuffle: bool,
+        steps: int | None,
+        names: tuple[str, str],
+        targets: bool = True,
+    ) -> EpochIterator:
+        """Any supported input as an :class:`EpochIterator` of ``(x, y, sample_weight)`` batches."""
+        x_name, y_name = names
+        if x is None:
+            raise ConfigError(f"{x_name} is required.")
+        kind = kind_of(x)
+        if kind != "array":
+            _reject_for_python_input(kind, y, sample_weight, x_name, y_name)
+            size = positive_int(32 if batch_size is None else batch_size, "batch_size")
+            feed = python_feed(x, kind, size, bool(shuffle))
+            convert = self._batch_converter(class_weight, targets, f"the {x_name} {kind}")
+            return EpochIterator(feed, steps, convert)
+        if targets:
+            data, target_tensor = self._prepare(x, y, x_name, y_name)
+        else:
+            data, target_tensor = self._prepare_inputs(x, x_name), None
+        weights = None
+        if sample_weight is not None:
+            weights = as_weights(sample_weight, len(data))
+        elif class_weight is not None:
+            weights = class_weights_to_sample_weights(target_tensor, class_weight)
+        if batch_size is None:
+            batch_size = math.ceil(len(data) / steps) if steps and len(data) else 32
+        size = positive_int(batch_size, "batch_size")
+        return EpochIterator(ArrayFeed(data, target_tensor, weights, size, bool(shuffle)), steps)
+
+    def _validation(
+        self,
+        batches: EpochIterator,
+        validation_data: Any,
+        validation_split: float,
+        batch_size: int | None,
+        steps: int | None,
+        class_weighted: bool = False,
+    ) -> tuple[EpochIterator, EpochIterator] | None:
+        """(training batches, validation batches), or ``None`` without validation.
+
+        As in Keras, ``validation_split`` keeps the sample weights of the held-out
+        samples but not class weights (those weight training only).
+        """
+        if validation_data is not None:
+            if isinstance(validation_data, tuple | list):
+                if len(validation_data) not in (2, 3):
+                    raise ConfigError(
+                        "validation_data must be (x_val, y_val) or (x_val, y_val, "
+                        f"sample_weight_val), got {len(validation_data)} items."
+                    )
+                x_val, y_val, w_val = (*validation_data, None)[:3]
+            elif kind_of(validation_data) == "array":
+                raise ConfigError(
+                    "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                    "sample_weight_val), or a generator, DataLoader or PyDataset of batches."
+                )
+            else:
+                x_val, y_val, w_val = validation_data, None, None
+            names = ("x_val", "y_val")
+            val = self._epoch_iterator(x_val, y_val, w_val, None, batch_size, False, steps, names)
+            return batches, val
+        if not validation_split:
+            return None
+        if not isinstance(batches.feed, ArrayFeed):
+            raise ConfigError(
+                "validation_split works on arrays only (as in Keras); pass validation_data "
+                "for a generator, DataLoader or PyDataset."
+            )
+        train_feed, held_out = _split_last(batches.feed, validation_split)
+        if batch_size is not None:
+            held_out.batch_size = positive_int(batch_size, "validation_batch_size")
+        if class_weighted:
+            held_out.weights = None
+        return EpochIterator(train_feed, batches.steps), EpochIterator(held_out, steps)
+
+    def _run_validation(
+        self, batches: EpochIterator, callbacks: CallbackList
+    ) -> dict[str, float] | None:
+        batches.reset()  # every validation starts at the first batch, as in Keras
+        logs = _evaluate(self, batches, callbacks)
+        if logs is None:
+            import warnings
+
+            warnings.warn(
+                "the validation data gave no batches (a generator is read once); pass "
+                "validation_steps with an infinite generator, or arrays, a DataLoader "
+                "or a PyDataset that can be read again.",
+                stacklevel=4,
+            )
+        return logs
+
+    def _batch_converter(
+        self, class_weight: dict[int, float] | None, targets: bool, where: str
+    ) -> Callable[[Any], Batch]:
+        """Turns a raw batch from a Python input into checked ``(x, y, sample_weight)`` tensors."""
+
+        def convert(raw: Any) -> Batch:
+            x, y, weights = unpack(raw, where)
+            data = self._prepare_inputs(x, f"x from {where}")
+            inputs = data.take(slice(None))  # (batch, *sample_shape)
+            if not targets:
+                return inputs, None, None
+            if y is None:
+                raise ConfigError(
+                    f"{where} yielded inputs without targets; yield (x, y) or "
+                    "(x, y, sample_weight) batches."
+                )
+            target_tensor = as_targets(y, len(inputs))
+            self._check_targets(target_tensor, f"y from {where}")
+            check_finite(data, target_tensor)
+            if weights is not None:
+                if class_weight is not None:
+                    raise ConfigError(
+                        f"{where} yields sample weights and fit got class_weight; use one."
+                    )
+                return inputs, target_tensor, as_weights(weights, len(inputs))
+            if class_weight is not None:
+                return (
+                    inputs,
+                    target_tensor,
+                    class_weights_to_sample_weights(target_tensor, class_weight),
+                )
+            return inputs, target_tensor, None
+
+        return convert
+
     def _prepare(
         self, x: Any, y: Any, x_name: str, y_name: str
     ) -> tuple[BatchSource, torch.Tensor]:
         """Check and wrap inputs: dimensions, lengths, feature count, NaN/inf."""
         if x is None or y is None:
             raise ConfigError(f"{x_name} and {y_name} are both required.")
-        data = as_source(x, x_name)
-        if len(data.sample_shape) != 2:
-            raise ShapeError(
-                f"{x_name} must be 3-D (samples, timesteps, features), got shape "
-                f"{(len(data), *data.sample_shape)}; cut windows with "
-                "rnncast.data.Windowizer."
-            )
-        self._check_input((len(data), *data.sample_shape))
+        data = self._prepare_inputs(x, x_name)
         targets = as_targets(y, len(data))
+        self._check_targets(targets, y_name)
+        check_finite(data, targets)
+        return data, targets
+
+    def _prepare_inputs(self, x: Any, x_name: str) -> BatchSource:
+        """``x`` as a batch source the model accepts; ``(n, timesteps)`` gains a feature axis."""
+        data = as_source(x, x_name)
+        if self._needs_feature_axis(data.sample_shape):
+            data = data.with_feature_axis()  # (n, timesteps) -> (n, timesteps, 1), a view
+        self._check_input((len(data), *data.sample_shape), x_name)
+        return data
+
+    def _needs_feature_axis(self, sample_shape: tuple[int, ...]) -> bool:
+        """Whether ``(timesteps,)`` samples meet a model that takes ``(timesteps, 1)``.
+
+        Keras adds the axis when the model's input is ``(timesteps, 1)``; rnncast
+        also does when the model is not built yet and its first layer takes
+        sequences (LSTM, GRU, Conv1D, ...). A Dense-first model keeps 2-D input.
+        """
+        if len(sample_shape) != 1:
+            return False
+        if self.built:
+            expected = self.built_input_shape
+            return (
+                len(expected) == 2 and expected[-1] == 1 and expected[0] in (None, sample_shape[0])
+            )
+        return bool(self.layers) and getattr(self.layers[0], "input_rank", None) == 2
+
+    def _check_targets(self, targets: torch.Tensor, y_name: str) -> None:
         expected = tuple(self.output_shape[1:])
         if losses.takes_class_indices(self.loss_fn):
             check_class_labels(targets, expected[-1], y_name)
@@ -227,8 +550,6 @@ class Trainer:
                 f"{tuple(targets.shape)}; make the last layer "
                 f"Dense({targets.shape[1]}) or cut targets with that horizon."
             )
-        check_finite(data, targets)
-        return data, targets
 
     def _build_optimizer(self) -> None:
         """Give the optimizer the trainable weights; frozen ones (trainable=False) leave it.
@@ -298,20 +619,77 @@ class Trainer:
         load_weights(self, path)
 
 
-def _pair(validation_data: Any) -> tuple[Any, Any]:
-    if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-        raise ConfigError("validation_data must be a tuple (x_val, y_val).")
-    return validation_data[0], validation_data[1]
+def _loss_scale(loss_weights: Any) -> float | None:
+    """Keras's ``loss_weights`` for a one-output model: a number, ``[w]`` or ``{name: w}``."""
+    if loss_weights is None:
+        return None
+    value = loss_weights
+    if isinstance(loss_weights, dict | list | tuple):
+        values = list(loss_weights.values() if isinstance(loss_weights, dict) else loss_weights)
+        if len(values) != 1:
+            raise ConfigError(
+                f"loss_weights={loss_weights!r} has {len(values)} entries but a Sequential "
+                "model has one output; pass one number, e.g. loss_weights=0.5."
+            )
+        value = values[0]
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ConfigError(
+            f"loss_weights must be a number (or a one-element list or dict), got "
+            f"{loss_weights!r}; in Keras 3 the third positional argument of compile is "
+            "loss_weights, so pass metrics by keyword (metrics=[...])."
+        )
+    return float(value)
 
 
-def _split_last(data: BatchSource, targets: torch.Tensor, fraction: float):
+def _metric_list(metrics: Any) -> list[Any]:
+    if metrics is None:
+        return []
+    if isinstance(metrics, str | metrics_module.Metric):
+        return [metrics]
+    if isinstance(metrics, dict):
+        if len(metrics) != 1:
+            raise ConfigError(
+                f"metrics by output name {list(metrics)} need a model with several outputs; "
+                "a Sequential model has one: pass a list."
+            )
+        metrics = next(iter(metrics.values()))
+        return _metric_list(metrics)
+    return list(metrics)
+
+
+def _optional_positive(value: int | None, name: str) -> int | None:
+    return None if value is None else positive_int(value, name)
+
+
+def _check_validation_freq(validation_freq: Any) -> int | list[int]:
+    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+        return positive_int(validation_freq, "validation_freq")
+    if isinstance(validation_freq, list | tuple | range) and all(
+        isinstance(e, int) for e in validation_freq
+    ):
+        return list(validation_freq)
+    raise ConfigError(
+        f"validation_freq must be an int (every n-th epoch) or a list of epochs (1-based), "
+        f"got {validation_freq!r}."
+    )
+
+
+def _reject_for_python_input(kind: str, y: Any, sample_weight: Any, x_name: str, y_name: str):
+    """Keras's rule: with a generator, DataLoader or dataset, targets and weights come in it."""
+    for given, what in ((y, y_name), (sample_weight, "sample_weight")):
+        if given is not None:
+            raise ConfigError(
+                f"when {x_name} is a {kind}, {what} must not be passed: yield it inside the "
+                f"batches, (x, y) or (x, y, sample_weight)."
+            )
+
+
+def _split_last(feed: ArrayFeed, fraction: float) -> tuple[ArrayFeed, ArrayFeed]:
     """Keras's validation_split: the last ``fraction`` of samples, before any shuffling."""
     if not 0 < fraction < 1:
         raise ConfigError(f"validation_split must be in (0, 1), got {fraction!r}.")
-    at = math.floor(len(data) * (1.0 - fraction))
-    if at == 0 or at == len(data):
-        raise ConfigError(
-            f"validation_split={fraction} leaves an empty part of {len(data)} samples."
-        )
-    train_part, held_out = data.split(at)
-    return train_part, targets[:at], (held_out, targets[at:])
+    n = len(feed.data)
+    at = math.floor(n * (1.0 - fraction))
+    if at == 0 or at == n:
+        raise ConfigError(f"validation_split={fraction} leaves an empty part of {n} samples.")
+    return feed.split(at)

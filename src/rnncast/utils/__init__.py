@@ -1,4 +1,4 @@
-"""Small helpers: reproducible seeding (Keras's ``keras.utils.set_random_seed``).
+"""Keras's ``keras.utils``: reproducible seeding, ``PyDataset`` and timeseries windows.
 
 Example:
     >>> import torch
@@ -15,6 +15,8 @@ import random
 import numpy as np
 import torch
 
+from rnncast.utils.sequences import PyDataset, Sequence, timeseries_dataset_from_array
+
 
 def set_random_seed(seed: int) -> None:
     """Seed Python's, numpy's and torch's global random generators (CPU and CUDA).
@@ -28,3 +30,11 @@ def set_random_seed(seed: int) -> None:
 
 
 set_seed = set_random_seed  # the name rnncast 0.1 used; kept as an alias
+
+__all__ = [
+    "PyDataset",
+    "Sequence",
+    "set_random_seed",
+    "set_seed",
+    "timeseries_dataset_from_array",
+]
