@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,8 @@ from rnncast.exceptions import ArtifactError
 
 #: Largest model (in parameters, estimated from config.json) that loading will build.
 MAX_PARAMETERS = 100_000_000
+#: Memory per parameter when loading and training: weights, gradients, two optimizer slots.
+BYTES_PER_PARAMETER = 16
 #: A safetensors header larger than this is refused without reading it.
 MAX_HEADER_BYTES = 100_000_000
 #: The only tensor dtype an rnncast weights file holds.
@@ -372,5 +375,20 @@ def check_size(config: dict[str, Any], header: dict[str, dict[str, Any]], file: 
             f"{MAX_PARAMETERS:,} (rnncast._internal.artifacts.MAX_PARAMETERS); refusing to "
             "build it."
         )
+    available = _available_memory()
+    if available is not None and total * BYTES_PER_PARAMETER > available:
+        raise ArtifactError(
+            f"config.json: model: about {total:,} parameters need about "
+            f"{total * BYTES_PER_PARAMETER / 2**30:.1f} GiB to load and train, more than the "
+            f"{available / 2**30:.1f} GiB of memory available; refusing to build it."
+        )
     if mismatch is not None:
         raise mismatch
+
+
+def _available_memory() -> int | None:
+    """Bytes of physical memory available now (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
