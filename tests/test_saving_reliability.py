@@ -449,5 +449,5 @@ def test_a_deleted_optimizer_file_of_an_older_artifact_warns_too(tmp_path):
 def test_a_model_larger_than_the_free_memory_is_refused(tmp_path, monkeypatch):
     trained(tmp_path)
     monkeypatch.setattr(artifacts, "_available_memory", lambda: 1000)
-    with pytest.raises(ArtifactError, match="more than the 0.0 GiB of memory available"):
+    with pytest.raises(ArtifactError, match=r"more than the 0\.0 GiB of memory available"):
         rc.load_model(tmp_path / "m")
