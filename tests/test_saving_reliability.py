@@ -451,3 +451,13 @@ def test_a_model_larger_than_the_free_memory_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(artifacts, "_available_memory", lambda: 1000)
     with pytest.raises(ArtifactError, match=r"more than the 0\.0 GiB of memory available"):
         rc.load_model(tmp_path / "m")
+
+
+def test_a_full_disk_while_saving_weights_alone_is_named(tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(saving, "save_file", full)
+    with pytest.raises(ArtifactError, match=r"w\.safetensors: the disk is full"):
+        tiny().save_weights(tmp_path / "w.safetensors")
+    assert list(tmp_path.iterdir()) == []

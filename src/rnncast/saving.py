@@ -200,8 +200,13 @@ def verify(path: str | os.PathLike[str]) -> str:
 
 def save_weights(model: Sequential, path: str | os.PathLike[str]) -> Path:
     """Write the weights alone to one ``.safetensors`` file (temporary file, then rename)."""
-    with atomic_file(path) as temporary:
-        save_file(model_tensors(model), str(temporary))
+    try:
+        with atomic_file(path) as temporary:
+            save_file(model_tensors(model), str(temporary))
+    except (OSError, SafetensorError) as err:
+        if isinstance(err, ArtifactError):
+            raise
+        raise _write_error(Path(path), err) from err
     return Path(path)
 
 
