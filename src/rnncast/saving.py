@@ -582,5 +582,5 @@ def _abandoned(staging: Path) -> bool:
         return False
     if age < STALE_SECONDS:
         return False
-    owner = staging.name.split(".tmp-", 1)[-1].partition("-")[2]
+    owner = staging.name.rsplit(".tmp-", 1)[-1].partition("-")[2]
     return not owner or not owner_alive(owner)  # no owner: written by rnncast < 0.2
