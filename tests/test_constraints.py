@@ -131,9 +131,9 @@ def test_constraints_after_each_step_match_keras(name):
 
 def test_constraints_hold_after_training():
     _, model, _, _ = fit_both("dense_max_norm")
-    kernel, _ = model.layers[2].get_weights()  # MaxNorm(0.5) on (4, 3): column norms
+    kernel, _ = model.layers[1].get_weights()  # MaxNorm(0.5) on (4, 3): column norms
     assert np.linalg.norm(kernel, axis=0).max() <= 0.5 + 1e-6
-    kernel, bias = model.layers[3].get_weights()
+    kernel, bias = model.layers[2].get_weights()
     assert np.linalg.norm(kernel, axis=0).max() <= 2 + 1e-6 and bias.min() >= 0
 
 
@@ -162,7 +162,7 @@ def test_configs_keep_constraints_in_keras_form():
     _, model = twins(CASES["norms"])
     clone = Sequential.from_config(json.loads(json.dumps(model.get_config())))
     assert clone.get_config() == model.get_config()
-    assert isinstance(clone.layers[2]._weight_constraints["gamma"], constraints.NonNeg)
+    assert isinstance(clone.layers[1]._weight_constraints["gamma"], constraints.NonNeg)
 
 
 @pytest.mark.parametrize(

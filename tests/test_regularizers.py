@@ -188,7 +188,7 @@ def test_the_penalty_is_really_in_the_logged_loss():
 def test_frozen_layers_add_no_penalty_as_in_keras():
     keras_model, model = twins(CASES["dense_strings"])
     keras_model.layers[1].trainable = False
-    model.layers[2].trainable = False
+    model.layers[1].trainable = False  # the Input stays out of layers, as in Keras 3
     keras_model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
     model.compile(optimizer=rnncast.optimizers.SGD(0.05), loss="mse")
     x, y = data(N, 0)

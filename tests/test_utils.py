@@ -17,8 +17,9 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import numpy as np
 import pytest
 
+import rnncast as rc
 from rnncast.exceptions import ConfigError
-from rnncast.utils import PyDataset, Sequence, timeseries_dataset_from_array
+from rnncast.utils import PyDataset, Sequence, timeseries_dataset_from_array, to_categorical
 
 CASES = [
     {"sequence_length": 5},
@@ -129,3 +130,24 @@ def test_pydataset_keras_interface():
     assert (NoSuper().workers, NoSuper().max_queue_size) == (1, 10)
     with pytest.raises(NotImplementedError):
         _ = NoSuper()[0]
+
+
+@pytest.mark.parametrize(
+    ("labels", "num_classes"),
+    [([0, 2, 1, 2], None), ([[1], [0], [3]], None), ([1, 0], 4), (np.array([[0, 1], [1, 1]]), 2)],
+)
+def test_to_categorical_matches_keras(labels, num_classes):
+    keras = pytest.importorskip("keras")
+    ours = to_categorical(labels, num_classes)
+    theirs = keras.utils.to_categorical(labels, num_classes)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_to_categorical_names_bad_labels():
+    with pytest.raises(rc.DataError, match=r"label 3 is outside 0 \.\. 2"):
+        to_categorical([0, 3], num_classes=3)
+    with pytest.raises(rc.DataError, match="label -1"):
+        to_categorical([0, -1])
+    with pytest.raises(rc.DataError, match="integer class labels"):
+        to_categorical([0.5, 1.0])

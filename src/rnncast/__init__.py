@@ -9,6 +9,7 @@ Example:
 from rnncast import (
     backend,
     callbacks,
+    constraints,
     data,
     datasets,
     evaluate,
@@ -19,6 +20,7 @@ from rnncast import (
     metrics,
     models,
     optimizers,
+    regularizers,
     saving,
     utils,
 )
@@ -38,6 +40,7 @@ from rnncast.forecasting import backtest, baselines
 from rnncast.forecasting.forecaster import Forecaster
 from rnncast.forecasting.loading import load
 from rnncast.interop import load_keras
+from rnncast.layers import Input
 from rnncast.models import Sequential
 from rnncast.saving import load_model
 
@@ -48,6 +51,7 @@ __all__ = [
     "DownloadError",
     "FitError",
     "Forecaster",
+    "Input",
     "NotFittedError",
     "RnncastError",
     "Sequential",
@@ -58,6 +62,7 @@ __all__ = [
     "backtest",
     "baselines",
     "callbacks",
+    "constraints",
     "data",
     "datasets",
     "evaluate",
@@ -71,6 +76,7 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "regularizers",
     "saving",
     "utils",
 ]

@@ -9,6 +9,10 @@ Layout of ``model.save("models/aapl")``::
       model.safetensors      weights and statistics, keyed "<layer name>.<tensor>"
       optimizer.safetensors  optimizer slots (when compiled and trained)
 
+A path ending in ``.keras`` gets a Keras 3 ``.keras`` zip instead
+(:mod:`rnncast.interop.keras_writer`), which ``keras.saving.load_model``
+opens; a weights path ending in ``.weights.h5`` gets Keras 3's h5 weights file.
+
 The folder is written next to its final place (``.aapl.tmp-<token>-<pid>@<host>``)
 and swapped in with renames under a lock on ``.aapl.lock``, so a crash or a
 kill during a save leaves the previous artifact loadable (:func:`load_model`
@@ -45,7 +49,7 @@ from rnncast import losses, optimizers
 from rnncast._internal import artifacts
 from rnncast._internal.files import atomic_file, file_lock, fsync, owner_alive, owner_tag
 from rnncast._internal.version import __version__
-from rnncast.exceptions import ArtifactError, RnncastError
+from rnncast.exceptions import ArtifactError, ConfigError, RnncastError
 
 if TYPE_CHECKING:
     from rnncast.models.sequential import Sequential
@@ -55,8 +59,14 @@ CONFIG, WEIGHTS, OPTIMIZER = "config.json", "model.safetensors", "optimizer.safe
 
 
 # ------------------------------------------------------------------ public API
-def save_model(model: Sequential, path: str | os.PathLike[str]) -> Path:
+def save_model(model: Sequential, filepath: str | os.PathLike[str], overwrite: bool = True) -> Path:
     """Write ``model`` to the folder ``path`` (replacing an existing artifact atomically).
+
+    A ``path`` ending in ``.keras`` gets a Keras 3 ``.keras`` file instead
+    (architecture, weights and compile settings; not the optimizer's slots),
+    written atomically too; ``keras.saving.load_model`` opens it. With
+    ``overwrite=False`` an existing ``filepath`` raises ``ConfigError``
+    (Keras would ask in a prompt).
 
     Example:
         >>> import tempfile, rnncast as rc
@@ -66,11 +76,17 @@ def save_model(model: Sequential, path: str | os.PathLike[str]) -> Path:
         >>> sorted(p.name for p in folder.iterdir())
         ['config.json', 'model.safetensors']
     """
+    path = filepath
     if not model.built:
         raise ArtifactError(
             "cannot save a model that is not built yet: give the first layer "
             "input_shape, call build(), or fit it first."
         )
+    _check_overwrite(path, overwrite)
+    if _is_keras_file(path):
+        from rnncast.interop.keras_writer import save_keras
+
+        return save_keras(model, path)
     return write_artifact(path, model_config(model), model)
 
 
@@ -134,13 +150,21 @@ def check_json(config: Any, path: str = "", layer: str | None = None) -> None:
         )
 
 
-def load_model(path: str | os.PathLike[str], compile: bool = True) -> Sequential:
+def load_model(filepath: str | os.PathLike[str], compile: bool = True) -> Sequential:
     """Load a model saved by :func:`save_model` (compiled and ready to resume training).
+
+    A ``.keras`` file (written by rnncast or by Keras 3) is read with
+    :func:`rnncast.load_keras`.
 
     Raises:
         ArtifactError: naming the file and the problem (missing, corrupted,
             a newer format, weights that do not match the architecture).
     """
+    path = filepath
+    if _is_keras_file(path) and not Path(path).is_dir():
+        from rnncast.interop.keras import load_keras
+
+        return load_keras(path, compile=compile)
     folder = resolve_folder(Path(path))
     with artifact_lock(folder, shared=True):
         return model_from(folder, read_config(folder, kind="model"), compile)
@@ -180,8 +204,9 @@ def verify(path: str | os.PathLike[str]) -> str:
         >>> import tempfile, rnncast as rc
         >>> from rnncast.layers import LSTM, Dense
         >>> model = rc.Sequential([LSTM(4, input_shape=(5, 1)), Dense(1)], seed=0)
-        >>> print(verify(model.save(tempfile.mkdtemp() + "/m") or model).split(": ", 1)[0]) \
-        ... # doctest: +SKIP
+        >>> folder = save_model(model, tempfile.mkdtemp() + "/m")
+        >>> verify(folder).endswith("model artifact, 101 weights, checksums match.")
+        True
     """
     folder = resolve_folder(Path(path))
     with artifact_lock(folder, shared=True):
@@ -198,8 +223,21 @@ def verify(path: str | os.PathLike[str]) -> str:
     return f"OK: {folder}: {config.get('kind')} artifact, {weights:,} weights, {checked}."
 
 
-def save_weights(model: Sequential, path: str | os.PathLike[str]) -> Path:
-    """Write the weights alone to one ``.safetensors`` file (temporary file, then rename)."""
+def save_weights(
+    model: Sequential, filepath: str | os.PathLike[str], overwrite: bool = True
+) -> Path:
+    """Write the weights alone to one file (temporary file, then rename).
+
+    A path ending in ``.weights.h5`` gets Keras 3's h5 weights file (what
+    Keras's ``save_weights`` writes, needs h5py); any other path a
+    ``.safetensors`` file. ``overwrite`` as in :func:`save_model`.
+    """
+    path = filepath
+    _check_overwrite(path, overwrite)
+    if str(path).endswith(".weights.h5"):
+        from rnncast.interop.keras_writer import save_weights_h5
+
+        return save_weights_h5(model, path)
     try:
         with atomic_file(path) as temporary:
             save_file(model_tensors(model), str(temporary))
@@ -210,9 +248,30 @@ def save_weights(model: Sequential, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
-def load_weights(model: Sequential, path: str | os.PathLike[str]) -> None:
-    """Load weights written by :func:`save_weights` into a model of the same architecture."""
+def load_weights(model: Sequential, filepath: str | os.PathLike[str]) -> None:
+    """Load weights written by :func:`save_weights` into a model of the same architecture.
+
+    ``.weights.h5`` and ``.keras`` files (rnncast's or Keras 3's) are read in
+    Keras's layout, by layer position; anything else as safetensors.
+    """
+    path = filepath
+    if str(path).endswith((".weights.h5", ".keras")):
+        from rnncast.interop.keras import load_keras_weights
+
+        load_keras_weights(model, path)
+        return
     load_model_tensors(model, read_tensors(Path(path)), Path(path))
+
+
+def _check_overwrite(path: str | os.PathLike[str], overwrite: bool) -> None:
+    if not overwrite and Path(path).exists():
+        raise ConfigError(
+            f"{path} exists and overwrite=False; choose another path or pass overwrite=True."
+        )
+
+
+def _is_keras_file(path: str | os.PathLike[str]) -> bool:
+    return str(path).endswith(".keras")
 
 
 # ------------------------------------------------------------------ tensors

@@ -208,7 +208,7 @@ def test_conv1d_groups_and_data_format_match_keras(shape, keras_layers, rnncast_
     assert model.count_params() == keras_model.count_params()
     assert model.output_shape == keras_model.output_shape
     rng = np.random.default_rng(0)
-    for layer, source in zip(model.layers[1:], keras_model.layers, strict=True):
+    for layer, source in zip(model.layers, keras_model.layers, strict=True):
         weights = [rng.uniform(-0.5, 0.5, w.shape).astype("float32") for w in source.get_weights()]
         source.set_weights(weights)
         layer.set_keras_weights(weights)
@@ -269,7 +269,7 @@ def test_bidirectional_backward_layer_matches_keras():
         model.predict(x), keras_model.predict(x, verbose=0), atol=ATOL, rtol=0
     )
     clone = Sequential.from_config(model.get_config())
-    assert type(clone.layers[1].backward_layer) is R.GRU
+    assert type(clone.layers[0].backward_layer) is R.GRU
     clone.set_weights(weights)
     np.testing.assert_array_equal(clone.predict(x), model.predict(x))
 
@@ -301,7 +301,7 @@ def test_batch_normalization_initializers_match_keras():
     np.testing.assert_allclose(
         model.predict(x), keras_model.predict(x, verbose=0), atol=ATOL, rtol=0
     )
-    layer = model.layers[1]
+    layer = model.layers[0]
     assert R.BatchNormalization.from_config(layer.get_config()).get_config() == layer.get_config()
 
 

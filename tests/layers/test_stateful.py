@@ -172,7 +172,7 @@ def test_state_is_detached_and_not_saved(tmp_path):
     x = np.concatenate(batches(2))
     model.predict(x, batch_size=BATCH)  # leaves a state made in inference mode; fit can use it
     model.fit(x, np.zeros((len(x), 1), dtype="float32"), batch_size=BATCH, epochs=1, verbose=0)
-    lstm = model.layers[1]
+    lstm = model.layers[0]  # the Input stays out of layers, as in Keras 3
     assert [tuple(s.shape) for s in lstm.states] == [(BATCH, 5), (BATCH, 5)]
     assert not any(s.requires_grad for s in lstm.states)
     assert not any("state" in key for key in model.state_dict())
@@ -180,7 +180,7 @@ def test_state_is_detached_and_not_saved(tmp_path):
     from rnncast import load
 
     again = load(tmp_path / "m")
-    assert again.layers[1].stateful and again.layers[1].state_batch_size == BATCH
+    assert again.layers[0].stateful and again.layers[0].state_batch_size == BATCH
     model.reset_states()
     np.testing.assert_allclose(
         again.predict(x[:BATCH], batch_size=BATCH),

@@ -73,17 +73,17 @@ def test_frozen_layers_train_as_in_keras_and_do_not_move():
     keras_model, model = twins(FROZEN_STACK)
     before = [layer.get_weights() for layer in model.layers]
     fit_both(keras_model, model)
-    for index in (2, 4):  # BatchNormalization (moving statistics too) and the frozen Dense
+    for index in (1, 3):  # BatchNormalization (moving statistics too) and the frozen Dense
         for old, new in zip(before[index], model.layers[index].get_weights(), strict=True):
             np.testing.assert_array_equal(old, new)
-    assert not np.allclose(before[5][0], model.layers[5].get_weights()[0])
+    assert not np.allclose(before[4][0], model.layers[4].get_weights()[0])
 
 
 def test_trainable_set_after_creation_matches_keras():
     spec = lambda M: [M.layers.GRU(4), M.layers.Dense(2), M.layers.Dense(1)]  # noqa: E731
     keras_model, model = twins(spec)
     keras_model.layers[0].trainable = False
-    model.layers[1].trainable = False
+    model.layers[0].trainable = False  # the Input stays out of layers, as in Keras 3
     fit_both(keras_model, model)
 
 
@@ -94,7 +94,7 @@ def summary_counts(text: str) -> list[str]:
 def test_summary_counts_equal_keras():
     keras_model, model = twins(FROZEN_STACK)
     keras_model.layers[2].trainable = False  # the second LSTM too, after creation
-    model.layers[3].trainable = False
+    model.layers[2].trainable = False
     theirs: list[str] = []
     keras_model.summary(print_fn=lambda line, **kwargs: theirs.append(line))
     ours: list[str] = []
@@ -176,7 +176,7 @@ LAYERS = {
 @pytest.mark.parametrize("trainable", [True, False])
 def test_layer_weight_api_equals_keras(name, trainable):
     keras_model, model = twins(lambda M: [LAYERS[name](M)])
-    theirs, ours = keras_model.layers[0], model.layers[1]
+    theirs, ours = keras_model.layers[0], model.layers[0]
     theirs.trainable = ours.trainable = trainable
     np.testing.assert_array_equal(ours.get_weights()[0], theirs.get_weights()[0])
     assert ours.count_params() == theirs.count_params()

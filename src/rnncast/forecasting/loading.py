@@ -14,7 +14,8 @@ def load(path: str | os.PathLike[str]) -> Sequential | Forecaster:
     """Load a saved :class:`~rnncast.Forecaster` or ``Sequential`` model, whichever it holds.
 
     Args:
-        path: The artifact folder written by ``save``.
+        path: The artifact folder written by ``save``, or a Keras ``.keras``
+            file (read with :func:`rnncast.saving.load_model`).
 
     Returns:
         A :class:`Forecaster` for a forecaster artifact, else a compiled
@@ -32,6 +33,8 @@ def load(path: str | os.PathLike[str]) -> Sequential | Forecaster:
         >>> type(rc.load(folder)).__name__
         'Sequential'
     """
+    if str(path).endswith(".keras"):
+        return saving.load_model(path)
     folder = saving.resolve_folder(Path(path))
     kind = saving.read_config(folder, kind=None).get("kind")
     return Forecaster.load(folder) if kind == "forecaster" else saving.load_model(folder)

@@ -21,6 +21,9 @@ from typing import Any
 
 from rnncast.exceptions import ArtifactError, ConfigError
 from rnncast.interop import keras_h5 as _keras_h5
+from rnncast.interop.keras_compile import compile_from_keras
+from rnncast.interop.keras_optimizer import load_keras_optimizer
+from rnncast.interop.keras_writer import weight_specs
 from rnncast.layers import LAYERS, Layer
 from rnncast.layers.initializers import INITIALIZERS
 from rnncast.models.sequential import Sequential
@@ -59,8 +62,23 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "MaxPooling1D": ("pool_size", "strides", "padding"),
     "Flatten": (),
     "Bidirectional": ("merge_mode",),
+    "SimpleRNN": _RNN_KEYS,
+    "Activation": ("activation",),
+    "Reshape": ("target_shape",),
+    "RepeatVector": ("n",),
+    "GlobalAveragePooling1D": ("keepdims",),
+    "LayerNormalization": (
+        "axis",
+        "epsilon",
+        "center",
+        "scale",
+        "beta_initializer",
+        "gamma_initializer",
+    ),
+    "TimeDistributed": (),
+    "InputLayer": ("batch_shape",),
 }
-SUPPORTED = ("InputLayer", *_KEYS)
+SUPPORTED = tuple(_KEYS)
 # Keras settings rnncast honours at one value only
 _REQUIRED: dict[str, Any] = {
     "stateful": False,
@@ -69,6 +87,10 @@ _REQUIRED: dict[str, Any] = {
     "data_format": "channels_last",
     "groups": 1,
     "renorm": False,
+    "rms_scaling": False,
+    "sparse": False,
+    "ragged": False,
+    "optional": False,
 }
 # Keras-only settings without effect on an imported model's predictions
 _IGNORED = {
@@ -95,9 +117,12 @@ _DEFAULT = object()  # marks an argument left at rnncast's default
 def from_keras(keras_model: Any) -> Sequential:
     """The rnncast equivalent of a built Keras 3 ``Sequential`` model, with its weights.
 
-    Supported layers: InputLayer, LSTM, GRU, Dense, Dropout,
-    BatchNormalization, Bidirectional (of LSTM or GRU), Conv1D, MaxPooling1D
-    and Flatten. Layer names are kept.
+    Supported layers: InputLayer, LSTM, GRU, SimpleRNN, Dense, Dropout,
+    Activation, Flatten, Reshape, RepeatVector, BatchNormalization,
+    LayerNormalization, Bidirectional (of a recurrent layer), TimeDistributed,
+    Conv1D, MaxPooling1D and GlobalAveragePooling1D. Layer names are kept. A
+    compiled model comes compiled: the optimizer (Adam, AdamW, SGD, RMSprop,
+    Adagrad, Adadelta, Adamax, Nadam) with its settings, the loss and metrics.
 
     Args:
         keras_model: A built ``keras.Sequential``.
@@ -127,10 +152,12 @@ def from_keras(keras_model: Any) -> Sequential:
     model = from_keras_config({"class_name": kind, "config": config})
     for layer, source in zip(model.layers, keras_model.layers, strict=True):
         layer.set_keras_weights(source.get_weights())
+    if getattr(keras_model, "compiled", False) and kind == "Sequential":
+        compile_from_keras(model, keras_model.get_compile_config())
     return model
 
 
-def load_keras(path: str | PathLike[str]) -> Sequential:
+def load_keras(path: str | PathLike[str], compile: bool = True) -> Sequential:
     """Read a Keras 3 ``.keras`` file into an rnncast model without Keras or TensorFlow.
 
     Only ``config.json`` (JSON) and ``model.weights.h5`` (arrays, read with
@@ -138,7 +165,10 @@ def load_keras(path: str | PathLike[str]) -> Sequential:
     layers as :func:`from_keras` are supported.
 
     Args:
-        path: A file written by Keras 3's ``model.save("name.keras")``.
+        path: A file written by Keras 3's ``model.save("name.keras")`` (or by
+            rnncast's ``model.save("name.keras")``).
+        compile: Compile the model as the file's ``compile_config`` says
+            (optimizer, loss, metrics), when it has one.
 
     Returns:
         A built :class:`rnncast.Sequential` with the saved weights.
@@ -166,7 +196,37 @@ def load_keras(path: str | PathLike[str]) -> Sequential:
             layer.set_keras_weights(values)
         except ArtifactError as err:
             raise ArtifactError(f"{path}: {err} The weights do not match config.json.") from err
+    if compile:
+        try:
+            compile_from_keras(model, config.get("compile_config"))
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err} (or load it with compile=False)") from err
+        state = _keras_h5.read_optimizer(weights, path) if model.optimizer else []
+        load_keras_optimizer(model, state, str(path))
     return model
+
+
+def load_keras_weights(model: Sequential, path: str | PathLike[str]) -> None:
+    """Load a Keras 3 ``.weights.h5`` file (or a ``.keras`` file's weights) into ``model``.
+
+    Layers are matched by position and class, as Keras matches them, so the
+    file must come from a model of the same architecture.
+
+    Raises:
+        ArtifactError: for a missing or corrupted file, or weights that do not fit.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"{path}: no such weights file.")
+    source = _keras_h5.read_archive(path)[1] if path.suffix == ".keras" else path
+    specs = weight_specs(model)
+    for layer, values in zip(
+        model.layers, _keras_h5.read_weights(source, specs, path), strict=True
+    ):
+        try:
+            layer.set_keras_weights(values)
+        except ArtifactError as err:
+            raise ArtifactError(f"{path}: {err} Is it from a model of this architecture?") from err
 
 
 def from_keras_config(config: dict[str, Any]) -> Sequential:
@@ -200,8 +260,10 @@ def from_keras_config(config: dict[str, Any]) -> Sequential:
     specs = _layer_specs(body)
     if not specs:
         raise ConfigError("the Keras model has no layers to import.")
-    model = Sequential([translate_layer(spec) for spec in specs], name=body.get("name"))
-    model.build(_input_shape(body, specs))
+    layers = [translate_layer(spec) for spec in body["layers"]]
+    model = Sequential(layers, name=body.get("name"), seed=body.get("seed"))
+    if not model.built:
+        model.build(_input_shape(body, specs))
     return model
 
 
@@ -223,12 +285,19 @@ def translate_layer(spec: dict[str, Any]) -> Layer:
     kwargs = _kwargs(kind, config, name)
     if kind == "Bidirectional":
         kwargs["layer"] = _wrapped_layer(config, name)
-    if kind == "BatchNormalization":
+    if kind == "TimeDistributed":
+        kwargs["layer"] = translate_layer(config.get("layer", {}))
+    if kind in ("BatchNormalization", "LayerNormalization"):
         kwargs["axis"] = _feature_axis(kwargs.get("axis", -1), spec, name)
+    if kind == "InputLayer" and "batch_shape" not in kwargs:
+        kwargs["batch_shape"] = config.get("batch_input_shape")
     try:
-        return LAYERS[kind](**kwargs)
+        layer = LAYERS[kind](**kwargs)
     except (ConfigError, TypeError) as err:
         raise ConfigError(f"Keras layer {name!r} ({kind}): {err}") from err
+    if config.get("trainable") is False:
+        layer.trainable = False  # a frozen Keras layer stays frozen
+    return layer
 
 
 def _unpack(spec: Any) -> tuple[str, dict[str, Any]]:
@@ -321,7 +390,7 @@ def _feature_axis(axis: Any, spec: dict[str, Any], name: Any) -> int:
     if axis == -1 or (shape is not None and axis == len(shape) - 1):
         return -1
     raise ConfigError(
-        f"Keras layer {name!r} (BatchNormalization) normalises axis={axis!r}; "
+        f"Keras layer {name!r} ({spec.get('class_name')}) normalises axis={axis!r}; "
         "rnncast inputs are channels-last and support only the last axis (-1)."
     )
 

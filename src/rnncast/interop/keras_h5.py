@@ -26,13 +26,31 @@ from rnncast.exceptions import ArtifactError
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.weights.h5"
 
-# Where a layer class keeps its arrays inside its group, in get_weights() order. A
-# Bidirectional's file lists backward_layer first (alphabetical); Keras's order is forward first.
-_WEIGHT_PATHS: dict[str, tuple[str, ...]] = {
-    "LSTM": ("cell/vars",),
-    "GRU": ("cell/vars",),
-    "Bidirectional": ("forward_layer/cell/vars", "backward_layer/cell/vars"),
-}
+_RECURRENT = ("LSTM", "GRU", "SimpleRNN")
+
+
+def weight_groups(spec: dict[str, Any]) -> list[str]:
+    """Where a layer keeps its arrays inside its group, in ``get_weights()`` order.
+
+    Recurrent layers keep them in ``cell/vars``, wrappers in their inner
+    layers' groups (a Bidirectional's file lists ``backward_layer`` first,
+    alphabetically, but Keras's order is forward first).
+
+    Example:
+        >>> weight_groups({"class_name": "Bidirectional", "config": {
+        ...     "layer": {"class_name": "GRU"}}})
+        ['forward_layer/cell/vars', 'backward_layer/cell/vars']
+    """
+    kind = spec.get("class_name", "")
+    inner = (spec.get("config") or {}).get("layer")
+    if kind in _RECURRENT:
+        return ["cell/vars"]
+    if kind == "Bidirectional" and isinstance(inner, dict):
+        paths = weight_groups(inner)
+        return [f"forward_layer/{p}" for p in paths] + [f"backward_layer/{p}" for p in paths]
+    if kind == "TimeDistributed" and isinstance(inner, dict):
+        return [f"layer/{p}" for p in weight_groups(inner)]
+    return ["vars"]
 
 
 def read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
@@ -69,11 +87,13 @@ def read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
     return config, weights
 
 
-def read_weights(weights: bytes, specs: list[dict[str, Any]], path: Path) -> list[list[np.ndarray]]:
+def read_weights(
+    weights: bytes | Path, specs: list[dict[str, Any]], path: Path
+) -> list[list[np.ndarray]]:
     """Each layer's arrays, in Keras's ``get_weights()`` order, from ``model.weights.h5``.
 
     Args:
-        weights: The bytes of ``model.weights.h5``.
+        weights: The bytes of ``model.weights.h5``, or the path of a ``.weights.h5`` file.
         specs: Keras layer configs (``{"class_name": ..., "config": ...}``) in
             model order, without the ``InputLayer``.
         path: The ``.keras`` file, for error messages.
@@ -84,13 +104,27 @@ def read_weights(weights: bytes, specs: list[dict[str, Any]], path: Path) -> lis
     """
     h5py = _import_h5py()
     try:
-        with h5py.File(io.BytesIO(weights), "r") as store:
+        source = io.BytesIO(weights) if isinstance(weights, bytes) else str(weights)
+        with h5py.File(source, "r") as store:
             return [
                 _layer_arrays(store, key, spec, path)
                 for key, spec in zip(group_keys(specs), specs, strict=True)
             ]
     except ArtifactError:
         raise
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as err:
+        raise ArtifactError(f"{path}: {WEIGHTS_NAME} is corrupted or truncated ({err}).") from err
+
+
+def read_optimizer(weights: bytes, path: Path) -> list[np.ndarray]:
+    """The arrays in ``optimizer/vars`` of ``model.weights.h5`` (empty when there are none)."""
+    h5py = _import_h5py()
+    try:
+        with h5py.File(io.BytesIO(weights), "r") as store:
+            if "optimizer/vars" not in store:
+                return []
+            group = store["optimizer/vars"]
+            return [np.asarray(group[n][()]) for n in sorted(group, key=int)]
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as err:
         raise ArtifactError(f"{path}: {WEIGHTS_NAME} is corrupted or truncated ({err}).") from err
 
@@ -113,7 +147,7 @@ def group_keys(specs: list[dict[str, Any]]) -> list[str]:
 
 def _layer_arrays(store: Any, key: str, spec: dict[str, Any], path: Path) -> list[np.ndarray]:
     arrays: list[np.ndarray] = []
-    for where in _WEIGHT_PATHS.get(spec.get("class_name", ""), ("vars",)):
+    for where in weight_groups(spec):
         name = f"layers/{key}/{where}"
         if name not in store:
             layer = spec.get("config", {}).get("name")

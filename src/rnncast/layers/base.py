@@ -84,6 +84,21 @@ class Layer(nn.Module):
         self._activity_loss: torch.Tensor | None = None
         self.activity_regularizer = activity_regularizer
 
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run the layer, building it from the first input's shape, as Keras does.
+
+        A numpy array is taken as a float32 tensor, so a layer can be tried on
+        its own: ``LSTM(4)(np.zeros((2, 5, 1)))`` returns a ``(2, 4)`` tensor.
+        """
+        if isinstance(inputs, np.ndarray):
+            inputs = torch.from_numpy(np.asarray(inputs, dtype=np.float32))
+        if not self.built and isinstance(inputs, torch.Tensor):
+            shape = tuple(inputs.shape[1:])
+            self.check_input_shape(shape)
+            with torch.inference_mode(False):
+                self.build(shape)
+        return super().__call__(inputs, *args, **kwargs)
+
     # -- to override ------------------------------------------------------
     def build(self, input_shape: Shape, generator: torch.Generator | None = None) -> None:
         """Create the weights for inputs of ``input_shape`` (no batch axis)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,6 +15,7 @@ from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError, ShapeError
 from rnncast.layers import Layer, deserialize, serialize
 from rnncast.layers.base import Shape, show_shape
+from rnncast.layers.core import InputLayer
 from rnncast.layers.recurrent import Recurrent
 from rnncast.layers.wrappers import Bidirectional
 from rnncast.models.trainer import Trainer
@@ -60,8 +62,67 @@ class Sequential(Trainer, nn.Module):
     # ------------------------------------------------------------ building
     @property
     def layers(self) -> list[Layer]:
-        """The layers, in order."""
-        return list(self._stack)
+        """The layers, in order, without an ``Input`` / ``InputLayer`` (as in Keras 3).
+
+        An ``InputLayer`` only fixes the input shape: like Keras, rnncast keeps it
+        out of ``layers`` and ``summary()`` but writes it in :meth:`get_config`.
+        """
+        return [layer for layer in self._stack if not isinstance(layer, InputLayer)]
+
+    def pop(self) -> Layer:
+        """Remove the last layer and return it (Keras's ``Sequential.pop``).
+
+        Raises:
+            ConfigError: when the model has no layer to remove.
+
+        Example:
+            >>> from rnncast import Sequential
+            >>> from rnncast.layers import Dense
+            >>> model = Sequential([Dense(4, input_shape=(3,)), Dense(1)])
+            >>> model.pop().name, model.output_shape
+            ('dense_1', (None, 4))
+        """
+        if not self.layers:
+            raise ConfigError(f"model {self.name!r} has no layers to pop.")
+        layer = self._stack[-1]
+        del self._stack[-1]
+        if not len(self._stack):
+            self.built, self.built_input_shape = False, None
+        return layer
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by ``name`` or by ``index`` in :attr:`layers` (Keras's ``get_layer``).
+
+        Raises:
+            ConfigError: for both or neither argument, an index out of range, or
+                an unknown name (the message lists the layers there are).
+
+        Example:
+            >>> from rnncast import Sequential
+            >>> from rnncast.layers import LSTM, Dense
+            >>> model = Sequential([LSTM(4, input_shape=(5, 1)), Dense(1, name="out")])
+            >>> model.get_layer("out").units, model.get_layer(index=0).name
+            (1, 'lstm')
+        """
+        names = [layer.name for layer in self.layers]
+        if name is not None and index is not None:
+            raise ConfigError(
+                f"give get_layer a layer name or an index, not both (name={name!r}, "
+                f"index={index!r})."
+            )
+        if index is not None:
+            if not -len(names) <= int(index) < len(names):
+                raise ConfigError(
+                    f"get_layer(index={index}) is out of range: model {self.name!r} has "
+                    f"{len(names)} layers {names}."
+                )
+            return self.layers[int(index)]
+        if name is None:
+            raise ConfigError("get_layer needs a layer name or an index, e.g. get_layer('dense').")
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ConfigError(f"no such layer: {name!r}. Existing layers are: {names}.")
 
     def add(self, layer: Layer) -> None:
         """Append a layer; it gets an automatic name (``lstm``, ``lstm_1``, ...) if it has none.
@@ -81,6 +142,15 @@ class Sequential(Trainer, nn.Module):
         layer.name = layer.name or self._unique_name(layer.default_name)
         if layer.name in {existing.name for existing in self._stack}:
             raise ConfigError(f"two layers are named {layer.name!r}; layer names must be unique.")
+        if (
+            isinstance(layer, InputLayer)
+            and len(self._stack)
+            and isinstance(self._stack[0], InputLayer)
+        ):
+            raise ConfigError(
+                f"model {self.name!r} already has an Input of shape "
+                f"{self._stack[0].input_shape}; a Sequential model takes one Input, first."
+            )
         previous = self._stack[-1] if len(self._stack) else None
         self._stack.append(layer)
         if self.built:
@@ -191,13 +261,141 @@ class Sequential(Trainer, nn.Module):
             )
 
     # --------------------------------------------------------------- running
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, features)
-        """Run the stack on a float32 tensor (builds the model from ``x`` if needed)."""
+    def forward(self, x: Any, training: bool | None = None) -> torch.Tensor:
+        """Run the stack: ``model(x)`` or ``model(x, training=True)``, as Keras's torch backend.
+
+        ``x`` may be a torch tensor ``(batch, timesteps, features)`` or anything
+        numpy can turn into one (a numpy array, a list). The result is a torch
+        tensor (tracked by autograd), as Keras on its torch backend returns.
+        ``training=True`` runs dropout and BatchNormalization's batch statistics
+        (which updates its moving statistics, as in Keras); ``training=False``
+        runs inference. Left at ``None``, a numpy input runs in inference, as
+        ``model(x)`` does in Keras, and a tensor follows the module's mode
+        (``model.train()`` / ``model.eval()``), as torch code expects.
+
+        Example:
+            >>> import numpy as np
+            >>> from rnncast import Sequential
+            >>> from rnncast.layers import Dense
+            >>> model = Sequential([Dense(1, input_shape=(3,))], seed=0)
+            >>> out = model(np.ones((2, 3)))
+            >>> type(out).__name__, tuple(out.shape)
+            ('Tensor', (2, 1))
+        """
+        if not isinstance(x, torch.Tensor):
+            x = _as_tensor(x)
+            weight = next(self.parameters(), None)
+            if weight is not None and weight.device != x.device:
+                x = x.to(weight.device)  # a model moved with .to(device)
+            training = bool(training)
         if not self.built:
             self._build(tuple(x.shape[1:]))
+        if training is None or training == self.training:
+            return self._run(x)
+        was_training = self.training
+        self.train(bool(training))
+        try:
+            return self._run(x)
+        finally:
+            self.train(was_training)
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, features)
         for layer in self._stack:
             x = layer(x)
         return x
+
+    # ------------------------------------------------------ one batch at a time
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
+        return_dict: bool = False,
+    ) -> float | list[float] | dict[str, float]:
+        """One gradient update on one batch (Keras's ``train_on_batch``).
+
+        The whole of ``x`` is one batch, in the order given (nothing is
+        shuffled). The optimizer is built as ``fit`` builds it, so
+        ``train_on_batch`` and ``fit`` can be mixed. ``sample_weight`` and
+        ``class_weight`` weigh the loss as in :meth:`fit`.
+
+        Returns:
+            The batch loss (computed before the update, as Keras reports it)
+            when no metrics were compiled, else ``[loss, *metrics]`` in
+            :attr:`metrics_names` order, or a dict with ``return_dict=True``.
+            A NaN/inf loss is returned as Keras returns it, but rnncast then
+            skips the update, so the weights stay finite.
+
+        Raises:
+            FitError: before ``compile``.
+
+        Example:
+            >>> import numpy as np
+            >>> from rnncast import Sequential
+            >>> from rnncast.layers import Dense, Flatten
+            >>> model = Sequential([Flatten(input_shape=(3, 2)), Dense(1)], seed=0)
+            >>> model.compile(optimizer="sgd", loss="mse")
+            >>> x, y = np.ones((4, 3, 2)), np.zeros((4, 1))
+            >>> model.train_on_batch(x, y) > model.train_on_batch(x, y)
+            True
+        """
+        from rnncast.models.loop import _LossMeter, _train_step
+
+        self._require_compiled("train_on_batch")
+        x_batch, y_batch, weights = self._one_batch(x, y, sample_weight, class_weight)
+        self._build_optimizer()
+        was_training = self.training
+        self.train()
+        meter = _LossMeter(self)
+        try:
+            loss = _train_step(self, x_batch, y_batch, meter, weights)
+        finally:
+            self.train(was_training)
+        logs = meter.logs() if math.isfinite(loss) else {"loss": loss}  # NaN: weights kept
+        return self._batch_logs(logs, return_dict)
+
+    def test_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        return_dict: bool = False,
+    ) -> float | list[float] | dict[str, float]:
+        """Loss (and metrics) of one batch in inference mode (Keras's ``test_on_batch``).
+
+        Returns what :meth:`train_on_batch` returns, without updating anything.
+        """
+        from rnncast.models.loop import evaluate
+
+        self._require_compiled("test_on_batch")
+        batches = self._epoch_iterator(x, y, sample_weight, None, _rows(x), False, None, ("x", "y"))
+        return self._batch_logs(evaluate(self, batches), return_dict)
+
+    def _one_batch(
+        self, x: Any, y: Any, sample_weight: Any, class_weight: dict[int, float] | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``x``, ``y`` and the sample weights as one checked batch, in the order given."""
+        batches = self._epoch_iterator(
+            x, y, sample_weight, class_weight, _rows(x), False, None, ("x", "y")
+        )
+        stream = batches.epoch()
+        try:
+            return next(iter(stream))
+        finally:
+            stream.close()
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        """Outputs for one batch as a numpy array (Keras's ``predict_on_batch``)."""
+        return self.predict(x, batch_size=max(len(x), 1))
+
+    def _batch_logs(
+        self, logs: dict[str, float], return_dict: bool
+    ) -> float | list[float] | dict[str, float]:
+        if return_dict:
+            return logs
+        values = [logs.get(name, math.nan) for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
 
     def predict(
         self,
@@ -311,6 +509,28 @@ class Sequential(Trainer, nn.Module):
             model.build(tuple(config["build_input_shape"]))
         return model
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture (no weights) as JSON in Keras 3's format (Keras's ``to_json``).
+
+        :func:`rnncast.models.model_from_json` rebuilds the model, and so does
+        ``keras.models.model_from_json``. ``kwargs`` go to ``json.dumps``.
+
+        Raises:
+            ConfigError: for an unbuilt model, or a ``Lambda`` layer (a Python
+                function has no JSON form).
+
+        Example:
+            >>> from rnncast import Sequential
+            >>> from rnncast.models import model_from_json
+            >>> from rnncast.layers import LSTM, Dense
+            >>> model = Sequential([LSTM(4, input_shape=(5, 1)), Dense(1)])
+            >>> model_from_json(model.to_json()).count_params()
+            101
+        """
+        from rnncast.interop.keras_writer import to_json
+
+        return to_json(self, **kwargs)
+
     def summary(self, print_fn: Callable[[str], Any] | None = None) -> None:
         """Print a Keras-style table of layers, output shapes and parameter counts."""
         from rnncast.models.summary import render_summary
@@ -322,10 +542,24 @@ class Sequential(Trainer, nn.Module):
         return f"<Sequential name={self.name!r}, layers={[layer.name for layer in self._stack]}>"
 
 
-def _batch(x: Any, start: int, size: int) -> torch.Tensor:
-    """Rows ``start:start+size`` of ``x`` as a contiguous float32 tensor."""
-    rows = np.ascontiguousarray(x[start : start + size], dtype=np.float32)
-    return torch.from_numpy(rows)
+def _has_input(stack: nn.ModuleList) -> bool:
+    return isinstance(stack[0], InputLayer)
+
+
+def _as_tensor(x: Any) -> torch.Tensor:
+    """``model(x)``'s input as a float32 tensor; a ``ShapeError`` for what is not numeric."""
+    try:
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    except (TypeError, ValueError) as err:
+        raise ShapeError(
+            f"model(x) takes a numeric array or torch tensor of shape (batch, timesteps, "
+            f"features), got {type(x).__name__}: {err}"
+        ) from None
+
+
+def _rows(x: Any) -> int:
+    """The number of samples of a one-batch input (at least 1, for a clear error later)."""
+    return max(len(x), 1) if hasattr(x, "__len__") else 1
 
 
 def _check_sequential_layer(layer: Layer, first: Layer) -> None:

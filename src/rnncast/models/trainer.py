@@ -597,26 +597,41 @@ class Trainer:
         if position != len(weights):
             raise ShapeError(f"got {len(weights)} weight arrays but the model has {position}.")
 
-    def save(self, path: str | Path) -> None:
+    def save(self, filepath: str | Path, overwrite: bool = True) -> None:
         """Save architecture, weights, compile settings and optimizer state to a folder.
 
+        A path ending in ``.keras`` writes a Keras 3 ``.keras`` file instead, which
+        ``keras.saving.load_model`` opens (optimizer state included).
         See :func:`rnncast.saving.save_model`; load with :func:`rnncast.load_model`.
+
+        Args:
+            filepath: The folder, or a ``.keras`` file.
+            overwrite: Replace what is at ``filepath`` (Keras's default); with
+                ``False`` an existing path raises ``ConfigError`` (Keras asks).
         """
         from rnncast.saving import save_model
 
-        save_model(self, path)
+        save_model(self, filepath, overwrite=overwrite)
 
-    def save_weights(self, path: str | Path) -> None:
-        """Save only the weights, as one safetensors file (atomic write)."""
+    def save_weights(self, filepath: str | Path, overwrite: bool = True) -> None:
+        """Save only the weights to one file (atomic write).
+
+        A path ending in ``.weights.h5`` gets Keras 3's h5 weights file (as
+        Keras's ``save_weights``, which requires that suffix); any other path
+        a safetensors file. ``overwrite`` as in :meth:`save`.
+        """
         from rnncast.saving import save_weights
 
-        save_weights(self, path)
+        save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, path: str | Path) -> None:
-        """Load weights written by :meth:`save_weights` into this (same-architecture) model."""
+    def load_weights(self, filepath: str | Path) -> None:
+        """Load weights written by :meth:`save_weights` into this (same-architecture) model.
+
+        Also reads Keras 3's ``.weights.h5`` files and the weights of ``.keras`` files.
+        """
         from rnncast.saving import load_weights
 
-        load_weights(self, path)
+        load_weights(self, filepath)
 
 
 def _loss_scale(loss_weights: Any) -> float | None:
