@@ -26,7 +26,7 @@ def test_a_huge_learning_rate_stops_fit_instead_of_forecasting_1e35(parts):
     message = str(info.value)
     # The loss-growth check in the training loop stops it before any forecast is made.
     assert "the model's training diverged (learning_rate=100)" in message
-    assert "(first batch)" in message and "lower learning rate" in message
+    assert "the loss of predicting 0" in message and "lower learning rate" in message
     assert isinstance(info.value, FitError)  # the CLI's "failed", exit 1
 
 

@@ -53,7 +53,6 @@ def train(
     out); it runs after the epochs that ``validation_freq`` selects, as in Keras.
     """
     model.stop_training = False
-    model._reference_loss = None  # the first batch loss of this fit: the divergence yardstick
     with _interrupt_flag() as interrupted:
         model._initial_epoch = None
         callbacks.call("on_train_begin", None)
@@ -113,16 +112,17 @@ def _train_epoch(
     generator = epoch_generator(model.training_seed, epoch)
     torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))  # dropout masks
     meter = _LossMeter(model)
+    watch = DivergenceWatch()
     last_good = model.snapshot()
     stream = batches.epoch(generator)  # shuffles with the same generator, after the seed draw
     try:
         for step, (x, y, weights) in enumerate(stream):
             callbacks.call("on_train_batch_begin", step, None)
-            loss = _train_step(model, x, y, meter, weights)
+            loss = _train_step(model, x, y, meter, weights, watch)
             if not math.isfinite(loss):
                 _handle_divergence(model, last_good, callbacks, history, epoch, step, loss)
                 return None
-            _check_growth(model, history, epoch, step, loss)
+            watch.check(model, history, epoch)
             logs = meter.logs()  # once per batch, shared by the callbacks and the progress bar
             callbacks.call("on_train_batch_end", step, logs)
             progress.update(step + 1, logs)
@@ -130,6 +130,7 @@ def _train_epoch(
                 return None if interrupted.is_set() else logs
     finally:
         stream.close()
+    watch.check(model, history, epoch, final=True)
     if not meter.count:  # the data ran out before this epoch (EpochIterator warned)
         model.stop_training = True
         return None
@@ -154,12 +155,13 @@ def _train_step(
     y: torch.Tensor,
     meter: _LossMeter,
     weights: torch.Tensor | None = None,
+    watch: DivergenceWatch | None = None,
 ) -> float:
     """Forward, loss, backward and update on one batch; returns the batch loss."""
     model.optimizer.zero_grad()
     prediction = model(x)  # (batch, outputs)
-    loss = batch_loss(model, y, prediction, weights)
-    loss = add_regularization(model, loss)  # + regularizer penalties, logged in "loss" as Keras
+    data_loss = batch_loss(model, y, prediction, weights)
+    loss = add_regularization(model, data_loss)  # + penalties, logged in "loss" as Keras
     value = float(loss.detach())
     if not math.isfinite(value):
         return value
@@ -168,38 +170,78 @@ def _train_step(
     model.optimizer.step()
     apply_constraints(model)  # weight constraints after each update, as Keras
     meter.update(value, y, prediction, weights)
+    if watch is not None:  # judged on the data loss: penalties have no zero-prediction twin
+        watch.update(model, value if loss is data_loss else float(data_loss), y, prediction)
     return value
 
 
-# A batch loss this many times the first batch loss of the fit means training diverged
-# even though every number is still finite (e.g. learning_rate=100): four orders of magnitude.
+# Training diverged, though every number is still finite (e.g. learning_rate=100), when the
+# epoch's mean loss is this many times the loss of predicting 0 for the same samples.
 DIVERGENCE_GROWTH = 1e4
+DIVERGENCE_MIN_SAMPLES = 256  # judge once this many samples are in, or at the epoch's end
+DIVERGENCE_CHECK_EVERY = 8  # batches between two mid-epoch judgements
 
 
-def _check_growth(model: Sequential, history: History, epoch: int, step: int, loss: float) -> None:
-    """Raise ``TrainingDivergedError`` when a batch loss exceeds ``DIVERGENCE_GROWTH`` x the first.
+class DivergenceWatch:
+    """The epoch's mean loss against a yardstick that needs no history: predicting 0.
+
+    Per-batch losses are too noisy to compare (with ``batch_size=1`` one sample
+    can cost 1e4x another), so the watch judges running means over at least
+    ``DIVERGENCE_MIN_SAMPLES`` samples, or the whole epoch.
 
     Example:
+        >>> import torch
         >>> from types import SimpleNamespace
-        >>> model = SimpleNamespace(_reference_loss=None, stop_training=False, optimizer=None)
-        >>> _check_growth(model, History(), 0, 0, 0.4)  # the first batch sets the yardstick
-        >>> _check_growth(model, History(), 0, 1, 4e4)  # doctest: +IGNORE_EXCEPTION_DETAIL
+        >>> from rnncast import losses
+        >>> model = SimpleNamespace(loss_fn=losses.get("mse"), optimizer=None)
+        >>> watch = DivergenceWatch()
+        >>> y = torch.ones(4, 1)
+        >>> watch.update(model, 4e6, y, torch.full((4, 1), 2e3))  # zero would cost 1.0
+        >>> watch.check(model, History(), 0, final=True)  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        rnncast.exceptions.TrainingDivergedError: the loss grew from 0.4 to 4e+04 ...
+        rnncast.exceptions.TrainingDivergedError: the mean training loss 4e+06 ...
     """
-    reference = model._reference_loss
-    if reference is None:
-        model._reference_loss = loss
-        return
-    if reference > 0 and loss > DIVERGENCE_GROWTH * reference:
+
+    def __init__(self) -> None:
+        self.loss = 0.0
+        self.zero: torch.Tensor | float = 0.0  # a tensor sum: read (synced) only when judged
+        self.count = self.unchecked = 0
+
+    def update(
+        self, model: Sequential, loss: float, y: torch.Tensor, prediction: torch.Tensor
+    ) -> None:
+        """Add one batch: its loss, and the loss of predicting 0 for it."""
+        with torch.no_grad():
+            zero = model.loss_fn(y, torch.zeros_like(prediction))  # () scalar tensor
+        self.loss += loss * len(y)
+        self.zero = self.zero + zero * len(y)
+        self.count += len(y)
+        self.unchecked += 1
+
+    def check(
+        self, model: Sequential, history: History, epoch: int | None = None, final: bool = False
+    ) -> None:
+        """Raise ``TrainingDivergedError`` when the mean loss is over the growth limit.
+
+        Mid-epoch, the means are judged every ``DIVERGENCE_CHECK_EVERY`` batches once
+        ``DIVERGENCE_MIN_SAMPLES`` samples are in; ``final=True`` judges them now.
+        """
+        due = self.count >= DIVERGENCE_MIN_SAMPLES and self.unchecked >= DIVERGENCE_CHECK_EVERY
+        if not self.count or not (final or due):
+            return
+        self.unchecked = 0
+        loss, zero = self.loss / self.count, float(self.zero) / self.count
+        if not (zero > 0 and loss > DIVERGENCE_GROWTH * zero):
+            return
         model.stop_training = True
         rate = getattr(model.optimizer, "learning_rate", None)
         rate = f" (learning_rate={rate:g})" if isinstance(rate, int | float) else ""
+        where = "" if epoch is None else f" in epoch {epoch + 1}"
         raise TrainingDivergedError(
-            f"the loss grew from {reference:.4g} (first batch) to {loss:.4g} at epoch "
-            f"{epoch + 1}, batch {step + 1}, more than {DIVERGENCE_GROWTH:.0e}x: the model's "
-            f"training diverged{rate} although every number is still finite. Train again "
-            "with a lower learning rate (e.g. 10x lower), or clipnorm=1.0 on the optimizer.",
+            f"the mean training loss {loss:.4g}{where} is over {DIVERGENCE_GROWTH:.0e}x the "
+            f"loss of predicting 0 ({zero:.4g}): the model's training diverged{rate} although "
+            "every number is still finite. Train again with a lower learning rate "
+            "(e.g. 10x lower), or clipnorm=1.0 on the optimizer.",
             history=history,
         )
 
