@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     try:
         with output.redirect(sys.stderr):  # progress to stderr, results to stdout
-            args.handler(args)
+            code = args.handler(args)
     except KeyboardInterrupt:
         print("rnncast: interrupted; no run folder was left half-written.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_RUNTIME_ERROR
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def cli_message(err: Exception) -> str:
@@ -199,7 +199,28 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="seconds-long smoke run")
     bench.add_argument("--markdown", help="also write the table to this Markdown file")
     bench.add_argument("--json", help="also write the raw results to this JSON file")
+    verify = _command(
+        commands,
+        "verify",
+        _verify,
+        "check a saved artifact (checksums, shapes, finite weights) without loading the model",
+        "rnncast verify runs/20261126-101500-lstm",
+    )
+    verify.add_argument("path", type=Path, help="artifact folder, or a run folder holding one")
     return parser
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """One line: ``OK: ...`` (exit 0) or the problem (exit 1)."""
+    path = args.path
+    if not (path / "config.json").exists() and (path / "forecaster").is_dir():
+        path = path / "forecaster"  # a run folder
+    try:
+        print(rc.saving.verify(path))
+    except rc.ArtifactError as err:
+        print(f"FAILED: {err}")
+        return EXIT_RUNTIME_ERROR
+    return 0
 
 
 def _command(

@@ -452,12 +452,13 @@ class Forecaster(IntervalMethods, ScoringMethods):
             ArtifactError: The folder is not a Forecaster artifact, or is damaged.
         """
         folder = saving.resolve_folder(Path(path))
-        config = saving.read_config(folder, kind="forecaster")
-        model = saving.model_from(folder, config, compile=True)
+        with saving.artifact_lock(folder, shared=True):
+            config = saving.read_config(folder, kind="forecaster")  # schema-checked
+            model = saving.model_from(folder, config, compile=True)
         try:
             forecaster = cls(model, **config["forecaster"])
             forecaster.windowizer_ = Windowizer.from_dict(config["windowizer"])
-        except (RnncastError, KeyError, TypeError) as err:
+        except (RnncastError, KeyError, TypeError, ValueError, IndexError) as err:
             raise ArtifactError(
                 f"{folder / saving.CONFIG}: bad forecaster settings: {err}"
             ) from err
