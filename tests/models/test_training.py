@@ -129,8 +129,10 @@ def nan_on_call(bad_call):
     calls = []
 
     def loss(y_true, y_pred):
-        calls.append(1)
         value = torch.nn.functional.mse_loss(y_pred, y_true)
+        if not y_pred.requires_grad:  # the divergence watch's "predict 0" yardstick
+            return value
+        calls.append(1)
         return value * float("nan") if len(calls) == bad_call else value
 
     return loss
