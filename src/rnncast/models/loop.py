@@ -171,7 +171,9 @@ def _train_step(
     apply_constraints(model)  # weight constraints after each update, as Keras
     meter.update(value, y, prediction, weights)
     if watch is not None:  # judged on the data loss: penalties have no zero-prediction twin
-        watch.update(model, value if loss is data_loss else float(data_loss), y, prediction)
+        watch.update(
+            model, value if loss is data_loss else float(data_loss.detach()), y, prediction
+        )
     return value
 
 
