@@ -337,3 +337,12 @@ def test_log_return_inputs_beat_naive_on_ar1_returns():
         lines.append(f"seed {seed}: squared DM {squared}, absolute DM {absolute}; {verdict}")
     assert wins >= 3, "\n".join(lines)
     assert claims >= 3, "\n".join(lines)  # and the verdict says so
+
+
+@pytest.mark.parametrize("loss", ["binary_crossentropy", rc.losses.BinaryCrossentropy()])
+def test_a_classification_loss_is_refused_by_name(loss):
+    model = rc.Sequential([rc.layers.LSTM(4), rc.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss=loss)
+    train, val, _ = rc.data.chronological_split(rc.datasets.load_sample("MSFT"))
+    with pytest.raises(rc.ConfigError, match="forecasts prices \\(regression\\).*crossentropy"):
+        rc.Forecaster(model, lookback=10).fit(train, validation=val, epochs=1, verbose=0)

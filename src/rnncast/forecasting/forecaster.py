@@ -83,6 +83,12 @@ class Forecaster(IntervalMethods, ScoringMethods):
 
     A model that is already compiled keeps its optimizer and loss; an
     uncompiled one gets ``Adam(learning_rate=1e-3)`` and MSE.
+
+    The Forecaster is a regression tool: it forecasts prices, with a
+    regression loss (``mse``, ``mae``, ``huber``, ...). For "will it go up
+    tomorrow" classifiers (softmax or sigmoid heads with crossentropy and
+    ``metrics=["accuracy"]``) use a :class:`Sequential` directly, as in
+    docs/keras.md; a crossentropy loss here is a ``ConfigError``.
     """
 
     def __init__(
@@ -204,6 +210,13 @@ class Forecaster(IntervalMethods, ScoringMethods):
                 f"the model outputs {model.output_shape} but strategy={self.strategy!r} with "
                 f"horizon={self.horizon} needs (None, {self._window_horizon}); end the model "
                 f"with Dense({self._window_horizon})."
+            )
+        loss = (model.compile_config or {}).get("loss")  # a name, or a loss object's config
+        if "crossentropy" in str(loss).lower():
+            raise ConfigError(
+                f"the Forecaster forecasts prices (regression) but the model is compiled with "
+                f"loss={loss!r}; compile it with a regression loss such as 'mse', or train "
+                "an up/down classifier as a Sequential (see docs/keras.md)."
             )
         if model.optimizer is None:
             settings = getattr(self, "_compile_like", None)
