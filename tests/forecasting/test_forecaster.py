@@ -344,5 +344,5 @@ def test_a_classification_loss_is_refused_by_name(loss):
     model = rc.Sequential([rc.layers.LSTM(4), rc.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer="adam", loss=loss)
     train, val, _ = rc.data.chronological_split(rc.datasets.load_sample("MSFT"))
-    with pytest.raises(rc.ConfigError, match="forecasts prices \\(regression\\).*crossentropy"):
+    with pytest.raises(rc.ConfigError, match=r"forecasts prices \(regression\).*crossentropy"):
         rc.Forecaster(model, lookback=10).fit(train, validation=val, epochs=1, verbose=0)
