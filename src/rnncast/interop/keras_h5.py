@@ -25,6 +25,11 @@ from rnncast.exceptions import ArtifactError
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.weights.h5"
+# Limits of what a .keras archive may inflate to before it is refused: 100M float32
+# parameters (rnncast's artifact limit) plus room for the h5 layout, and a generous config.
+MAX_WEIGHTS_BYTES = 512 * 2**20
+MAX_CONFIG_BYTES = 16 * 2**20
+MAX_MEMBERS = 1000
 
 _RECURRENT = ("LSTM", "GRU", "SimpleRNN")
 
@@ -68,23 +73,46 @@ def read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
+            if len(names) > MAX_MEMBERS:
+                raise ArtifactError(
+                    f"{path}: the archive holds {len(names)} members, over the limit of "
+                    f"{MAX_MEMBERS} for a .keras model file; refusing to read it."
+                )
             for member in (CONFIG_NAME, WEIGHTS_NAME):
                 if member not in names:
                     raise ArtifactError(
                         f"{path}: the archive has no {member} (it holds "
-                        f"{names}); is it a Keras 3 .keras model file?"
+                        f"{names[:10]}); is it a Keras 3 .keras model file?"
                     )
-            config = json.loads(archive.read(CONFIG_NAME))
-            weights = archive.read(WEIGHTS_NAME)
+            config = json.loads(_read_capped(archive, CONFIG_NAME, MAX_CONFIG_BYTES, path))
+            weights = _read_capped(archive, WEIGHTS_NAME, MAX_WEIGHTS_BYTES, path)
     except ArtifactError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
         raise ArtifactError(f"{path}: not a readable .keras (zip) archive: {err}.") from err
+    except (NotImplementedError, RuntimeError) as err:  # odd compression, encrypted members
+        raise ArtifactError(
+            f"{path}: cannot read this .keras archive ({err}); save it again with "
+            "Keras 3's model.save('name.keras') (deflate, not encrypted)."
+        ) from err
     except ValueError as err:  # json.JSONDecodeError, UnicodeDecodeError
         raise ArtifactError(f"{path}: {CONFIG_NAME} is not valid JSON: {err}.") from err
     if not isinstance(config, dict):
         raise ArtifactError(f"{path}: {CONFIG_NAME} does not hold a model configuration.")
     return config, weights
+
+
+def _read_capped(archive: zipfile.ZipFile, member: str, cap: int, path: Path) -> bytes:
+    """The bytes of ``member``, refusing to inflate more than ``cap`` bytes (zip bombs)."""
+    with archive.open(member) as stream:
+        data = stream.read(cap + 1)
+    if len(data) > cap:
+        raise ArtifactError(
+            f"{path}: {member} inflates to more than {cap:,} bytes, over rnncast's limit for "
+            "a .keras model file (MAX_WEIGHTS_BYTES / MAX_CONFIG_BYTES in "
+            "rnncast.interop.keras_h5); refusing to read it."
+        )
+    return data
 
 
 def read_weights(
