@@ -29,9 +29,13 @@ from rnncast.layers import LSTM, Dense
 from rnncast.saving import load_model, save_model
 
 keras = pytest.importorskip("keras")
+
+import keras_twins  # noqa: E402 - needs KERAS_BACKEND and Keras
+from keras_twins import BATCH, N_VAL, F, N, T, data, twins  # noqa: E402
+
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
-T, F, N, N_VAL, BATCH, EPOCHS, ATOL = 6, 2, 40, 16, 16, 3, 1e-5
+ATOL = 1e-5
 
 
 def _position_weighted(w):  # a custom regularizer that depends on Keras's layout
@@ -120,45 +124,8 @@ CASES: dict[str, Callable] = {
 ADAM = {"gru", "batch_norm", "activity", "dense_l1"}
 
 
-def data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, T, F)).astype("float32")
-    return x, (x[:, -1, :1] - 0.5 * x[:, 0, 1:]).astype("float32")
-
-
-def twins(spec: Callable, seed: int = 0):
-    """A Keras model with weights U(-0.3, 0.3) and the same model in rnncast."""
-    keras_model = keras.Sequential([keras.Input((T, F)), *spec(keras)])
-    rng = np.random.default_rng(seed)
-    for w in keras_model.weights:
-        low = 0.5 if "variance" in w.path else -0.3
-        w.assign(rng.uniform(low, low + 0.6, w.shape).astype("float32"))
-    model = Sequential([rnncast.layers.Input(shape=(T, F)), *spec(rnncast)])
-    model.set_weights(keras_model.get_weights())
-    return keras_model, model
-
-
 def fit_both(name: str):
-    keras_model, model = twins(CASES[name])
-    adam = name in ADAM
-    keras_model.compile(
-        optimizer=keras.optimizers.Adam(0.01) if adam else keras.optimizers.SGD(0.05), loss="mse"
-    )
-    model.compile(
-        optimizer=rnncast.optimizers.Adam(0.01) if adam else rnncast.optimizers.SGD(0.05),
-        loss="mse",
-    )
-    x, y = data(N, 0)
-    kwargs = {
-        "batch_size": BATCH,
-        "epochs": EPOCHS,
-        "shuffle": False,
-        "verbose": 0,
-        "validation_data": data(N_VAL, 1),
-    }
-    theirs = keras_model.fit(x, y, **kwargs).history
-    ours = model.fit(x, y, **kwargs).history
-    return keras_model, model, theirs, ours
+    return keras_twins.fit_both(CASES[name], name in ADAM, 0.01, 0.05)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
