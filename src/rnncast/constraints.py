@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from rnncast._internal.keras_objects import from_keras_dict, to_keras_dict
 from rnncast.exceptions import ConfigError
 
 __all__ = [
@@ -189,16 +190,7 @@ def serialize(constraint: Any) -> Any:
         >>> serialize(NonNeg())
         {'module': 'keras.constraints', 'class_name': 'NonNeg', 'config': {}, 'registered_name': None}
     """  # noqa: E501
-    if constraint is None:
-        return None
-    if type(constraint) in _CLASSES.values():
-        return {
-            "module": "keras.constraints",
-            "class_name": type(constraint).__name__,
-            "config": constraint.get_config(),
-            "registered_name": None,
-        }
-    return constraint
+    return to_keras_dict(constraint, _CLASSES, "keras.constraints")
 
 
 def deserialize(config: dict[str, Any] | str, argument: str = "constraint") -> Constraint:
@@ -215,15 +207,7 @@ def deserialize(config: dict[str, Any] | str, argument: str = "constraint") -> C
                 "rnncast.constraints.MaxNorm(3)."
             )
         return _STRINGS[config]()
-    name = config.get("class_name") if isinstance(config, dict) else None
-    if name not in _CLASSES:
-        raise ConfigError(
-            f"{argument}={config!r} names no rnncast constraint; use one of {', '.join(_CLASSES)}."
-        )
-    try:
-        return _CLASSES[name].from_config(dict(config.get("config") or {}))
-    except TypeError as err:
-        raise ConfigError(f"bad configuration for {argument} {name}: {err}") from err
+    return from_keras_dict(config, _CLASSES, "constraint", argument)
 
 
 def get(identifier: Any, argument: str = "constraint") -> Constraint | Callable | None:

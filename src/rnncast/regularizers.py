@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from rnncast._internal.keras_objects import from_keras_dict, to_keras_dict
 from rnncast.exceptions import ConfigError
 
 __all__ = [
@@ -171,16 +172,7 @@ def serialize(regularizer: Any) -> Any:
         >>> serialize(L2(0.01))
         {'module': 'keras.regularizers', 'class_name': 'L2', 'config': {'l2': 0.01}, 'registered_name': None}
     """  # noqa: E501
-    if regularizer is None:
-        return None
-    if type(regularizer) in _CLASSES.values():
-        return {
-            "module": "keras.regularizers",
-            "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(),
-            "registered_name": None,
-        }
-    return regularizer
+    return to_keras_dict(regularizer, _CLASSES, "keras.regularizers")
 
 
 def deserialize(config: dict[str, Any] | str, argument: str = "regularizer") -> Regularizer:
@@ -191,16 +183,9 @@ def deserialize(config: dict[str, Any] | str, argument: str = "regularizer") -> 
     """
     if isinstance(config, str):
         return _from_string(config, argument)
-    name = config.get("class_name") if isinstance(config, dict) else None
-    if name not in _CLASSES:
-        raise ConfigError(
-            f"{argument}={config!r} names no rnncast regularizer; use one of "
-            f"{', '.join(_CLASSES)} (or the strings 'l1', 'l2', 'l1_l2')."
-        )
-    try:
-        return _CLASSES[name].from_config(dict(config.get("config") or {}))
-    except TypeError as err:
-        raise ConfigError(f"bad configuration for {argument} {name}: {err}") from err
+    return from_keras_dict(
+        config, _CLASSES, "regularizer (or the strings 'l1', 'l2', 'l1_l2')", argument
+    )
 
 
 def get(identifier: Any, argument: str = "regularizer") -> Regularizer | Callable | None:
