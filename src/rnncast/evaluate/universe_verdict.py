@@ -204,7 +204,7 @@ class UniverseVerdict:
             else ", panel DM undefined: the forecasts equal naive's"
         )
         meaning = {
-            "beats": "skill across the universe",
+            "beats": "skill across the universe as a whole (pooled)",
             "worse": "significantly worse than naive across the universe",
         }.get(self.outcome, "no evidence of skill across the universe")
         return (
