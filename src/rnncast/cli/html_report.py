@@ -91,6 +91,13 @@ LABELS: dict[str, tuple[str, str]] = {
         "DM p vs naive",
         "Diebold-Mariano test (HLN) of equal absolute loss with naive: the test of the verdict",
     ),
+    # per-ticker columns of the universe table (cli/universe_report.py)
+    "naive_mase": ("Naive MASE", "MASE of the naive forecast on the same days"),
+    "dm_p_better": ("DM p, one-sided", "Diebold-Mariano p-value of 'the model is better'"),
+    "bh_p_value": (
+        "BH-adjusted p",
+        "One-sided DM p-value, Benjamini-Hochberg adjusted across tickers",
+    ),
     "sharpe_p_value": (
         "Sharpe p",
         "Ledoit-Wolf test of equal Sharpe ratios with buy-and-hold (two-sided)",
@@ -119,7 +126,9 @@ PERCENT_OF_ONE = frozenset(
         "exposure",
     }
 )
-P_VALUES = frozenset({"directional_p_value", "dm_p_value", "sharpe_p_value"})
+P_VALUES = frozenset(
+    {"directional_p_value", "dm_p_value", "sharpe_p_value", "dm_p_better", "bh_p_value"}
+)
 
 
 # --------------------------------------------------------------- public API

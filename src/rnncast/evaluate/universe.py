@@ -98,6 +98,9 @@ class UniverseReport:
         direction: The pooled direction claim, or ``None`` without a model.
         fdr_level: FDR level of the per-ticker BH correction.
         learned_nothing: The network predicts only the average move.
+        notes: Further caveats the verdict must carry.
+        predictions: Ticker to its step-1 frame (index ``date``; ``actual``,
+            ``base`` and one column per forecast), what the report plots.
     """
 
     tickers: dict[str, EvaluationReport]
@@ -108,6 +111,7 @@ class UniverseReport:
     fdr_level: float = FDR_LEVEL
     learned_nothing: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    predictions: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per ticker (index ``ticker``), sorted by skill, best first.
@@ -305,7 +309,13 @@ def evaluate_universe(
         panel_dm=_panel_dm(matrices, scales) if has_model else None,
         direction=_direction(matrices, table) if has_model else None,
         learned_nothing=learned_nothing,
+        predictions={t: _predictions(p) for t, p in zip(tickers, panels, strict=True)},
     )
+
+
+def _predictions(panel: dict) -> pd.DataFrame:
+    columns = {"actual": panel["actual"], "base": panel["base"], **panel["forecasts"]}
+    return pd.DataFrame(columns, index=panel["index"])
 
 
 # ----------------------------------------------------------------- inputs
