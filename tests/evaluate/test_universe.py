@@ -275,3 +275,42 @@ def test_intervals_and_learned_nothing_reach_every_ticker():
     assert report.tickers["BBB"].coverage == {}
     assert all(r.learned_nothing for r in report.tickers.values())
     assert "learned only the average move" in str(report.verdict)
+
+
+def test_panel_dm_of_the_hand_example():
+    from scipy.stats import t as student_t
+
+    report = evaluate_universe(*hand_universe())
+    # scaled d: AAA -0.5, -1, -0.5; BBB 0, -1, -1. D = -2/3; date sums of d - D:
+    # 5/6, -2/3, -1/6 -> sum of squares 7/6; V = (7/6) / 6**2; HLN factor sqrt(2/3) for T=3.
+    statistic = (-2 / 3) / np.sqrt(7 / 6 / 36) * np.sqrt(2 / 3)
+    assert report.panel_dm.statistic == pytest.approx(statistic, rel=1e-12)
+    assert report.panel_dm.p_value == pytest.approx(2 * student_t.sf(-statistic, 2), rel=1e-12)
+    assert report.panel_dm.p_lower == pytest.approx(student_t.cdf(statistic, 2), rel=1e-12)
+
+
+def test_universe_verdict_sentences_and_badges():
+    from rnncast.evaluate import UniverseVerdict
+
+    worse = UniverseVerdict(
+        outcome="worse", n_tickers=10, n_beats_fdr=0, pooled_mase=1.1, naive_pooled_mase=1.0,
+        pooled_skill_pct=-10.0, panel_statistic=3.0, panel_p_value=0.004, n_lag_flagged=2,
+    )  # fmt: skip
+    assert worse.badge()[0] == "red"
+    assert str(worse) == (
+        "beats naive on 0 of 10 tickers after FDR correction; pooled skill -10.0% (pooled MASE "
+        "1.10 vs naive 1.00, panel DM p=0.004): significantly worse than naive across the "
+        "universe; the lag check flags 2 of 10 tickers as repeating yesterday's price"
+    )
+    beats = UniverseVerdict(
+        outcome="beats", n_tickers=10, n_beats_fdr=6, pooled_mase=0.9, naive_pooled_mase=1.0,
+        pooled_skill_pct=10.0, panel_statistic=-3.0, panel_p_value=0.004, n_lag_flagged=5,
+    )  # fmt: skip
+    assert beats.badge() == (
+        "amber",
+        "Beats the naive forecast across the universe, significantly, but it mostly repeats "
+        "the last price",
+    )
+    assert beats.console_line().startswith("universe verdict: beats naive on 6 of 10 tickers")
+    details = beats.to_dict()
+    assert details["repeats_last_price"] is True and details["sentence"] == str(beats)
