@@ -119,3 +119,20 @@ def test_p_value_chart_draws_the_bh_line_q_rank_over_m(report):
         np.testing.assert_allclose(np.sort(points), np.sort(expected))
     finally:
         plots.close(figure)
+
+
+def test_run_report_with_a_universe_leads_with_the_universe_verdict(report, images):
+    from rnncast.cli.html_report import _figure_builders, render_report
+
+    run = {"name": "dow", "universe": report, "verdict": None}
+    page = render_report(run, images)
+    verdict = html.escape(report.verdict.sentence(), quote=True)
+    box = page[page.index('<div id="verdict"') :]
+    assert box[: box.index("</div>")].count(verdict) == 1  # the header box is the universe's
+    assert f'verdict-{report.verdict.badge()[0]}"' in box[: box.index(">")]
+    assert page.index('id="verdict"') < page.index('id="sec-universe"')
+    assert 'id="universe-verdict"' not in page  # not a second box
+    assert page.count(PNG) == len(images)
+    assert set(images) <= set(_figure_builders(run))
+    plain = render_report({"name": "one series", "verdict": None}, {})
+    assert "sec-universe" not in plain

@@ -161,8 +161,10 @@ def render_report(run: Mapping[str, Any], images: Mapping[str, bytes]) -> str:
     Args:
         run: The run dict (``name``, ``created``, ``verdict``, ``metrics``,
             ``history``, ``predictions``, ``intervals``, ``interval_level``,
-            ``coverage``, ``lag``, ``forecast``, ``backtest``, ``metadata``);
-            optional parts may be missing or None.
+            ``coverage``, ``lag``, ``forecast``, ``backtest``, ``metadata``,
+            ``universe``); optional parts may be missing or None. With a
+            ``universe`` (a :class:`~rnncast.evaluate.UniverseReport`) the
+            page leads with its verdict and universe section.
         images: PNG bytes by figure name (see :data:`PLOT_NAMES`); figures
             that are absent are left out.
 
@@ -180,6 +182,7 @@ def render_report(run: Mapping[str, Any], images: Mapping[str, bytes]) -> str:
         name=str(run.get("name") or "run"),
         verdict=_verdict_box(run),
         subtitle=_subtitle(run),
+        universe=_universe_html(run, images),
         sections=_sections(run, images),
     )
 
@@ -255,6 +258,10 @@ def _verdict_box(run: Mapping[str, Any]) -> dict[str, str]:
     ``run["verdict"]`` is the evaluation's :class:`~rnncast.evaluate.verdict.Verdict`;
     anything else (a plain text) gets the grey "unknown" badge.
     """
+    if run.get("universe") is not None:  # a UniverseReport: its verdict leads the page
+        from rnncast.cli.universe_report import verdict_box
+
+        return verdict_box(run["universe"])
     verdict = run.get("verdict")
     if not isinstance(verdict, Verdict):
         colour, label = BADGES["unknown"]
@@ -291,6 +298,15 @@ def _subtitle(run: Mapping[str, Any]) -> str:
     if metadata.get("rnncast"):
         parts.append(f"rnncast {metadata['rnncast']}")
     return " · ".join(parts)
+
+
+def _universe_html(run: Mapping[str, Any], images: Mapping[str, bytes]) -> Markup:
+    """The universe section (cli/universe_report.py) when the run has a ``universe`` report."""
+    if run.get("universe") is None:
+        return Markup("")
+    from rnncast.cli.universe_report import render_universe_section
+
+    return Markup(render_universe_section(run["universe"], images, verdict_box=False))
 
 
 # ---------------------------------------------------------------- sections
@@ -616,6 +632,10 @@ def _data_uri(data: bytes) -> str:
 def _figure_builders(run: Mapping[str, Any]) -> dict[str, Callable[[], Figure]]:
     """Figure name -> function making it, for the parts the run has (in page order)."""
     builders: dict[str, Callable[[], Figure]] = {}
+    if run.get("universe") is not None:
+        from rnncast.cli.universe_report import figure_builders
+
+        builders.update(figure_builders(run["universe"]))
     history = run.get("history") or {}
     predictions = run.get("predictions")
     has_predictions = isinstance(predictions, pd.DataFrame) and not predictions.empty

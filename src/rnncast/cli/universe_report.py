@@ -35,11 +35,13 @@ if TYPE_CHECKING:
     from rnncast.evaluate import UniverseReport
 
 __all__ = [
+    "figure_builders",
     "p_value_chart",
     "render_universe_report",
     "render_universe_section",
     "skill_histogram",
     "universe_images",
+    "verdict_box",
     "write_universe_report",
 ]
 
@@ -141,8 +143,10 @@ def p_value_chart(table: pd.DataFrame, fdr_level: float) -> Figure:
     return figure
 
 
-def universe_images(report: UniverseReport, *, details: bool = True) -> dict[str, bytes]:
-    """PNG bytes of the universe figures and, with ``details``, the best and worst ticker's.
+def figure_builders(
+    report: UniverseReport, *, details: bool = True
+) -> dict[str, Callable[[], Figure]]:
+    """Figure name -> function making it: the universe figures, then the best and worst ticker's.
 
     Names: ``universe_skill``, ``universe_pvalues`` and ``best_<figure>`` /
     ``worst_<figure>`` for the run report's per-series figures (``forecast``,
@@ -158,8 +162,13 @@ def universe_images(report: UniverseReport, *, details: bool = True) -> dict[str
             run = _ticker_run(report, ticker)
             for name, build in html_report._figure_builders(run).items():
                 builders[f"{role}_{name}"] = build
+    return builders
+
+
+def universe_images(report: UniverseReport, *, details: bool = True) -> dict[str, bytes]:
+    """PNG bytes of :func:`figure_builders`' figures, by name."""
     images = {}
-    for name, build in builders.items():
+    for name, build in figure_builders(report, details=details).items():
         figure = build()
         try:
             images[name] = plots.png_bytes(figure)
@@ -170,14 +179,16 @@ def universe_images(report: UniverseReport, *, details: bool = True) -> dict[str
 
 # ------------------------------------------------------------------- HTML
 def render_universe_section(
-    report: UniverseReport, images: Mapping[str, bytes] | None = None
+    report: UniverseReport, images: Mapping[str, bytes] | None = None, *, verdict_box: bool = True
 ) -> str:
-    """The universe section as HTML (to place first in a run report).
+    """The universe section as HTML (the run report places it first, see ``run["universe"]``).
 
     Args:
         report: The :class:`~rnncast.evaluate.UniverseReport`.
         images: PNG bytes by name (see :func:`universe_images`); absent
             figures are left out.
+        verdict_box: Include the universe verdict box (the run report shows
+            it in its header instead).
 
     Returns:
         HTML ``<section>`` elements: ``#sec-universe`` (verdict box
@@ -185,7 +196,8 @@ def render_universe_section(
         ``#sec-universe-tickers`` (table ``#universe-tickers``, one row per
         ticker) and ``#sec-universe-best`` / ``#sec-universe-worst``.
     """
-    return html_report._render("universe.html.j2", u=_universe_values(report, images or {}))
+    values = _universe_values(report, images or {})
+    return html_report._render("universe.html.j2", u=dict(values, verdict_box=verdict_box))
 
 
 def render_universe_report(
@@ -199,7 +211,7 @@ def render_universe_report(
         "universe_page.html.j2",
         name=name,
         subtitle=subtitle,
-        u=_universe_values(report, images or {}),
+        u=dict(_universe_values(report, images or {}), verdict_box=True),
     )
 
 
@@ -230,16 +242,10 @@ def write_universe_report(
 
 # ----------------------------------------------------------------- values
 def _universe_values(report: UniverseReport, images: Mapping[str, bytes]) -> dict[str, Any]:
-    verdict = report.verdict
-    colour, label = verdict.badge()
     uris = {key: html_report._data_uri(data) for key, data in images.items()}
     return {
+        **verdict_box(report),
         "n_tickers": len(report.tickers),
-        "outcome": verdict.outcome,
-        "colour": colour,
-        "label": label,
-        "text": verdict.sentence(),
-        "summary": _summary(report),
         "fdr": f"{report.fdr_level:g}",
         "skill_figure": uris.get("universe_skill", ""),
         "pvalue_figure": uris.get("universe_pvalues", ""),
@@ -247,6 +253,19 @@ def _universe_values(report: UniverseReport, images: Mapping[str, bytes]) -> dic
         "details": [
             _detail(report, role, ticker, images) for role, ticker in _detail_tickers(report)
         ],
+    }
+
+
+def verdict_box(report: UniverseReport) -> dict[str, str]:
+    """The run report's header box (``outcome``, ``colour``, ``label``, ``text``, ``summary``)."""
+    verdict = report.verdict
+    colour, label = verdict.badge()
+    return {
+        "outcome": verdict.outcome,
+        "colour": colour,
+        "label": label,
+        "text": verdict.sentence(),
+        "summary": _summary(report),
     }
 
 
