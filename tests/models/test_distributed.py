@@ -132,14 +132,24 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     folder = tmp_path_factory.mktemp("ddp")
-    torch.multiprocessing.spawn(_rank_main, args=(str(folder), _free_port()), nprocs=2)
+    torch.multiprocessing.start_processes(
+        _rank_main, args=(str(folder), _free_port()), nprocs=2, start_method="fork"
+    )  # fork: the ranks need not import torch again
     return folder, [pickle.loads((folder / f"rank{r}.pkl").read_bytes()) for r in range(2)]
 
 
 def single(epochs: int = EPOCHS, callbacks: list | None = None, **fit) -> tuple:
+    """The same fit in this one process (one thread: tiny ops on busy cores)."""
     x, y = data()
     net = model()
-    history = net.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=callbacks, **fit)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        history = net.fit(
+            x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=callbacks, **fit
+        )
+    finally:
+        torch.set_num_threads(threads)
     return weights(net), history.history
 
 
