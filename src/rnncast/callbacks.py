@@ -635,6 +635,10 @@ class BackupAndRestore(Callback):
     (``delete_checkpoint=True``); it is kept when ``fit`` raises or is
     stopped with Ctrl-C.
 
+    Under ``torchrun`` only rank 0 reads and writes the backup; when training
+    starts, the other ranks take rank 0's weights, optimizer state, seed and
+    epoch, so the backup need not be on a shared disk.
+
     Args:
         backup_dir: Folder of the backup (created if needed). Use one folder
             per training job.

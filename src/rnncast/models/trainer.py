@@ -16,6 +16,7 @@ from rnncast._internal import output, ranks
 from rnncast._internal.checks import positive_int
 from rnncast.callbacks import Callback, CallbackList, History
 from rnncast.exceptions import ConfigError, FitError, ShapeError
+from rnncast.models import distributed
 from rnncast.models.batches import (
     ArrayFeed,
     Batch,
@@ -27,7 +28,6 @@ from rnncast.models.batches import (
     check_finite,
     class_weights_to_sample_weights,
 )
-from rnncast.models import distributed
 from rnncast.models.feeds import EpochIterator, kind_of, python_feed, unpack
 from rnncast.models.loop import evaluate as _evaluate
 from rnncast.models.loop import train
