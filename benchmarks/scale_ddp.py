@@ -184,7 +184,7 @@ def main() -> None:
         "1 process x 1 thread": measure(args, 1, 1),
         f"{args.workers} processes x 1 thread (gloo DDP)": measure(args, args.workers, 1),
     }
-    base = next(iter(runs.values()))["samples_per_s"]
+    base = runs["1 process x 1 thread"]["samples_per_s"]
     print(
         f"universe LSTM({args.units}) -> Dense(1), lookback {args.lookback}, "
         f"{len(FEATURES)} features, {args.tickers} tickers since {args.since}, "
@@ -193,7 +193,7 @@ def main() -> None:
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     forward, train = flops["forward"] / 1e6, flops["train"] / 1e6
     print(f"FLOPs per window: forward {forward:.2f} M, training {train:.2f} M")
-    print("| setup | samples/s | vs 1 process | training GFLOP/s | all-reduce ms/step |")
+    print("| setup | samples/s | vs 1 process x 1 thread | training GFLOP/s | all-reduce ms/step |")
     print("|---|---|---|---|---|")
     for name, result in runs.items():
         rate = result["samples_per_s"]
