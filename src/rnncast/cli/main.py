@@ -193,10 +193,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name, handler, summary, example in (
-        ("run", _run, "train, evaluate against baselines, forecast, report", "--config lstm"),
-        ("train", _train, "fit and save a forecaster (no evaluation)", "--config gru --out models"),
+        (
+            "run",
+            _run,
+            "train, evaluate against baselines, forecast, report",
+            "rnncast run --config lstm --set training.epochs=10",
+        ),
+        (
+            "train",
+            _train,
+            "fit and save a forecaster (no evaluation)",
+            "rnncast train --config gru --out models",
+        ),
     ):
-        sub = _command(commands, name, handler, summary, f"rnncast {name} {example}", pipeline=True)
+        sub = _command(commands, name, handler, summary, example, pipeline=True)
         sub.add_argument(
             "--workers",
             type=int,
