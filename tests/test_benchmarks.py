@@ -35,3 +35,20 @@ def test_windowing_benchmark_smoke():
         check=True,
     )
     assert result.stdout.startswith("synthetic 10,000 x 5:") and "x input" in result.stdout
+
+
+def test_scale_benchmark_counts_two_flops_per_lstm_weight_per_timestep():
+    from rnncast.layers import LSTM
+
+    units, features, lookback = 6, 3, 7
+    flops = load("scale_ddp").lstm_flops(units, features, lookback)
+    layer = rc_model(LSTM(units, input_shape=(lookback, features))).count_params()
+    matrices = layer - 4 * units  # kernel and recurrent kernel, without the bias
+    assert flops["per_step"] == 2 * matrices + 4 * units + 10 * units
+    assert flops["train"] == 3 * flops["forward"]
+
+
+def rc_model(layer):
+    import rnncast as rc
+
+    return rc.Sequential([layer])

@@ -27,7 +27,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from rnncast._internal import output
+from rnncast._internal import output, ranks
 from rnncast._internal.files import atomic_file
 from rnncast.exceptions import ArtifactError, ConfigError
 
@@ -55,6 +55,9 @@ class Callback:
     As in Keras, the default ``on_train_batch_begin/end`` call
     ``on_batch_begin/end``, so older callbacks that override those still run.
     Set ``self.model.stop_training = True`` to stop after the current epoch.
+    A callback with ``rank_zero_only = True`` (the ones that write files:
+    ModelCheckpoint, CSVLogger, BackupAndRestore, TensorBoard) runs only on
+    rank 0 when ``fit`` trains on several processes (``torchrun``).
 
     Example:
         >>> import numpy as np
@@ -73,6 +76,8 @@ class Callback:
         >>> counter.batches  # 3 batches (4 + 4 + 2 samples) in each of 2 epochs
         6
     """
+
+    rank_zero_only = False  # True: skipped on ranks > 0 of a torchrun job (writes files)
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -153,6 +158,8 @@ class CallbackList:
                 )
             callback.set_model(model)
             callback.set_params(params)
+        if not ranks.is_main_process():  # several processes: only rank 0 writes files
+            self.callbacks = [c for c in self.callbacks if not c.rank_zero_only]
 
     def call(self, hook: str, *args: Any) -> None:
         """Run ``hook`` (e.g. ``"on_epoch_end"``) on every callback."""
@@ -367,6 +374,8 @@ class ModelCheckpoint(_Monitor):
         initial_value_threshold: Only save when better than this value.
     """
 
+    rank_zero_only = True  # writes files: rank 0 only under torchrun
+
     def __init__(
         self,
         filepath: str | Path,
@@ -413,6 +422,8 @@ class CSVLogger(Callback):
         separator: Field separator.
         append: Append to an existing file (for resumed training) instead of overwriting.
     """
+
+    rank_zero_only = True  # writes files: rank 0 only under torchrun
 
     def __init__(self, filename: str | Path, separator: str = ",", append: bool = False) -> None:
         super().__init__()
@@ -624,6 +635,10 @@ class BackupAndRestore(Callback):
     (``delete_checkpoint=True``); it is kept when ``fit`` raises or is
     stopped with Ctrl-C.
 
+    Under ``torchrun`` only rank 0 reads and writes the backup; when training
+    starts, the other ranks take rank 0's weights, optimizer state, seed and
+    epoch, so the backup need not be on a shared disk.
+
     Args:
         backup_dir: Folder of the backup (created if needed). Use one folder
             per training job.
@@ -649,6 +664,8 @@ class BackupAndRestore(Callback):
     """
 
     FILE = "backup.safetensors"
+
+    rank_zero_only = True  # writes files: rank 0 only under torchrun
 
     def __init__(
         self,
@@ -805,6 +822,8 @@ class TensorBoard(Callback):
         rnncast.exceptions.ConfigError: TensorBoard profile_batch=5 is not supported ...
         >>> board = TensorBoard("logs")  # doctest: +SKIP
     """
+
+    rank_zero_only = True  # writes files: rank 0 only under torchrun
 
     def __init__(
         self,

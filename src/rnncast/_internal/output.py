@@ -4,6 +4,7 @@ Library modules call :func:`write` instead of ``print``. The text goes to
 ``sys.stdout`` (looked up at each call, as Keras prints, so notebooks and
 pytest's capture see it) unless :func:`redirect` points it elsewhere; the
 ``rnncast`` command sends it to ``sys.stderr`` so results on stdout stay clean.
+In a ``torch.distributed`` job (``torchrun``) only rank 0 writes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
+
+from rnncast._internal import ranks
 
 _target: TextIO | None = None  # None: sys.stdout at the time of writing
 
@@ -29,10 +32,14 @@ def stream() -> TextIO:
 def write(text: str = "", end: str = "\n") -> None:
     """Write ``text`` and ``end`` to :func:`stream` and flush, so progress shows at once.
 
+    Ranks other than 0 of a ``torch.distributed`` job write nothing.
+
     Example:
         >>> write("Epoch 1/3")
         Epoch 1/3
     """
+    if not ranks.is_main_process():
+        return
     target = stream()
     target.write(text + end)
     target.flush()

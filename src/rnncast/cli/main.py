@@ -10,6 +10,7 @@ Example:
     $ rnncast run                                   # the sample AAPL, the tutorial LSTM
     $ rnncast run --config gru --set training.epochs=5
     $ rnncast predict --model runs/20261126-101500-lstm --days 5
+    $ rnncast run --workers 2                       # data-parallel training (torchrun)
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from typing import Any
 import pandas as pd
 
 import rnncast as rc
-from rnncast._internal import output
+from rnncast._internal import output, ranks
 from rnncast.evaluate.verdict import Verdict
-from rnncast.exceptions import FitError, RnncastError
+from rnncast.exceptions import ConfigError, FitError, RnncastError
+from rnncast.models import distributed
 
 EXIT_USER_ERROR, EXIT_RUNTIME_ERROR, EXIT_INTERRUPTED = 2, 1, 130
 # Library messages name Python calls; on the command line the fix is an option.
@@ -98,10 +100,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_USER_ERROR
+    if getattr(args, "workers", 1) > 1 and not distributed.launched():
+        return _launch_workers(list(sys.argv[1:] if argv is None else argv), args.workers)
     try:
+        _check_workers(args)
         with output.redirect(sys.stderr):  # progress to stderr, results to stdout
             code = args.handler(args)
     except KeyboardInterrupt:
+        if not ranks.is_main_process():
+            return EXIT_INTERRUPTED
         print("rnncast: interrupted; no run folder was left half-written.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except RnncastError as err:
@@ -119,6 +126,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_RUNTIME_ERROR
     return code if isinstance(code, int) else 0
+
+
+def _check_workers(args: argparse.Namespace) -> None:
+    """``--workers`` is a count >= 1; under torchrun only run and train can share the work."""
+    if getattr(args, "workers", 1) < 1:
+        raise ConfigError(f"--workers must be 1 or more processes, got {args.workers}.")
+    if distributed.launched() and args.handler not in (_run, _train):
+        raise ConfigError(
+            "only `rnncast run` and `rnncast train` train on several processes; start this "
+            "command without torchrun (or --workers)."
+        )
+
+
+def _launch_workers(argv: list[str], workers: int) -> int:
+    """``--workers N``: the same command in N processes under ``torchrun`` (one machine).
+
+    Runs ``python -m torch.distributed.run --standalone --nproc_per_node N -m
+    rnncast <the same arguments without --workers>`` and returns its exit code.
+    Ctrl-C reaches torchrun, which passes it on to every rank.
+    """
+    rest, skip = [], False
+    for arg in argv:
+        if skip or arg.startswith("--workers="):
+            skip = False
+            continue
+        if arg == "--workers":
+            skip = True
+            continue
+        rest.append(arg)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += [f"--nproc_per_node={workers}", "-m", "rnncast", *rest]
+    print(f"rnncast: training on {workers} processes: {' '.join(command)}", file=sys.stderr)
+    import signal
+    import subprocess
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # torchrun handles Ctrl-C
+    try:
+        return subprocess.run(command, check=False).returncode
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cli_message(err: Exception) -> str:
@@ -145,22 +192,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rnncast {rc.__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    _command(
-        commands,
-        "run",
-        _run,
-        "train, evaluate against baselines, forecast, report",
-        "rnncast run --config lstm --set training.epochs=10",
-        pipeline=True,
-    )
-    _command(
-        commands,
-        "train",
-        _train,
-        "fit and save a forecaster (no evaluation)",
-        "rnncast train --config gru --out models",
-        pipeline=True,
-    )
+    for name, handler, summary, example in (
+        (
+            "run",
+            _run,
+            "train, evaluate against baselines, forecast, report",
+            "rnncast run --config lstm --set training.epochs=10",
+        ),
+        (
+            "train",
+            _train,
+            "fit and save a forecaster (no evaluation)",
+            "rnncast train --config gru --out models",
+        ),
+    ):
+        sub = _command(commands, name, handler, summary, example, pipeline=True)
+        sub.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="train on this many processes (torchrun, DistributedDataParallel); "
+            "batch_size stays the global batch (default 1)",
+        )
     _predict_command(commands)
     backtest = _command(
         commands,
@@ -395,6 +448,8 @@ def _run(args: argparse.Namespace) -> None:
     from rnncast.cli import pipelines as runner
 
     config = _config(args)
+    if _worker_rank(config):
+        return
     result = runner.run(config, out=args.out)
     _print_summary(result.table, result.verdict)
     _print_forecast(result.forecast)
@@ -404,8 +459,23 @@ def _run(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     from rnncast.cli import pipelines as runner
 
-    result = runner.train_only(_config(args), out=args.out)
+    config = _config(args)
+    if _worker_rank(config):
+        return
+    result = runner.train_only(config, out=args.out)
     print(f"saved: {result.folder / 'forecaster'}")
+
+
+def _worker_rank(config: dict[str, Any]) -> bool:
+    """Under torchrun: join the job; ranks > 0 only train (rank 0 writes the run folder)."""
+    if not distributed.setup():
+        return False
+    if ranks.is_main_process():
+        return False
+    from rnncast.cli import pipelines as runner
+
+    runner.fit_only(config)
+    return True
 
 
 def _backtest(args: argparse.Namespace) -> None:

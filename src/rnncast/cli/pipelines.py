@@ -226,6 +226,14 @@ def train_only(
         return RunResult(target)
 
 
+def fit_only(config: dict[str, Any]) -> Forecaster:
+    """Fit the forecaster and write nothing: ranks > 0 of ``rnncast run --workers N``."""
+    data = prepare(config)
+    fc = build_forecaster(config)
+    fc.fit(data.train, validation=data.val, **fit_kwargs(config))
+    return fc
+
+
 def prediction_table(
     test: pd.DataFrame, forecasts: dict[str, pd.DataFrame], target: str
 ) -> pd.DataFrame:

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from rnncast import losses
-from rnncast._internal import output
+from rnncast._internal import output, ranks
 from rnncast.callbacks import CallbackList, History, TerminateOnNaN
 from rnncast.exceptions import TrainingDivergedError
 from rnncast.layers.base import add_regularization, apply_constraints
+from rnncast.models import distributed
 from rnncast.models.feeds import EpochIterator
 from rnncast.models.progress import Progress
 
@@ -58,6 +59,8 @@ def train(
         callbacks.call("on_train_begin", None)
         initial_epoch = model._initial_epoch or initial_epoch  # BackupAndRestore, as in Keras
         model._initial_epoch = None
+        if model._parallel is not None:  # torchrun: every rank starts from rank 0's state
+            initial_epoch = model._parallel.sync_start(model, initial_epoch, interrupted)
         try:
             for epoch in range(initial_epoch, epochs):
                 if mode:
@@ -75,6 +78,8 @@ def train(
                     logs.update({f"val_{k}": v for k, v in (val_logs or {}).items()})
                 callbacks.call("on_epoch_end", epoch, logs)
                 progress.finish(logs)
+                if model._parallel is not None:
+                    model._parallel.agree(model)  # a stop on one rank stops them all
                 if model.stop_training:
                     break
         finally:
@@ -110,7 +115,8 @@ def _train_epoch(
     """One epoch of training; returns the epoch's logs (``None`` if cut short or no data)."""
     model.train()
     generator = epoch_generator(model.training_seed, epoch)
-    torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))  # dropout masks
+    seed = int(torch.randint(2**62, (1,), generator=generator))
+    torch.manual_seed(seed + ranks.rank())  # dropout masks (torchrun: other masks on each rank)
     meter = _LossMeter(model)
     watch = DivergenceWatch()
     last_good = model.snapshot()
@@ -119,6 +125,8 @@ def _train_epoch(
         for step, (x, y, weights) in enumerate(stream):
             callbacks.call("on_train_batch_begin", step, None)
             loss = _train_step(model, x, y, meter, weights, watch)
+            if model._parallel is not None and model._parallel.stopping:
+                break  # torchrun: a rank stopped after the last batch; this one was not applied
             if not math.isfinite(loss):
                 _handle_divergence(model, last_good, callbacks, history, epoch, step, loss)
                 return None
@@ -126,10 +134,15 @@ def _train_epoch(
             logs = meter.logs()  # once per batch, shared by the callbacks and the progress bar
             callbacks.call("on_train_batch_end", step, logs)
             progress.update(step + 1, logs)
-            if interrupted.is_set() or model.stop_training:
+            if model._parallel is None and (interrupted.is_set() or model.stop_training):
                 return None if interrupted.is_set() else logs
     finally:
         stream.close()
+    if model._parallel is not None:  # torchrun: agree on the flags of the last batch, then
+        model._parallel.agree(model)  # log the loss and metrics of every rank's samples
+        if interrupted.is_set():
+            return None
+        distributed.sync_meter(meter, batches)
     watch.check(model, history, epoch, final=True)
     if not meter.count:  # the data ran out before this epoch (EpochIterator warned)
         model.stop_training = True
@@ -159,14 +172,19 @@ def _train_step(
 ) -> float:
     """Forward, loss, backward and update on one batch; returns the batch loss."""
     model.optimizer.zero_grad()
-    prediction = model(x)  # (batch, outputs)
+    parallel = model._parallel  # torchrun: DistributedDataParallel averages the gradients
+    prediction = (model if parallel is None else parallel)(x)  # (batch, outputs)
     data_loss = batch_loss(model, y, prediction, weights)
     loss = add_regularization(model, data_loss)  # + penalties, logged in "loss" as Keras
     value = float(loss.detach())
-    if not math.isfinite(value):
+    if not math.isfinite(value) and parallel is None:
         return value
     if loss.requires_grad:  # False when every weight is frozen (trainable=False)
-        loss.backward()
+        (loss if parallel is None else loss * parallel.grad_scale).backward()
+    if parallel is not None:  # after DDP's all-reduce: did any rank diverge or stop?
+        value = parallel.agree(model, value)
+        if not math.isfinite(value) or parallel.stopping:
+            return value
     model.optimizer.step()
     apply_constraints(model)  # weight constraints after each update, as Keras
     meter.update(value, y, prediction, weights)
@@ -330,6 +348,7 @@ def evaluate(
                     callbacks.call("on_test_batch_end", step, meter.logs())
     finally:
         model.train(was_training)
+    distributed.sync_meter(meter, batches)  # torchrun: each rank validated its shard
     logs = meter.logs() if meter.count else None
     if callbacks is not None:
         callbacks.call("on_test_end", logs)

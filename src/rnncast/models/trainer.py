@@ -12,10 +12,11 @@ import torch
 
 from rnncast import losses, optimizers
 from rnncast import metrics as metrics_module
-from rnncast._internal import output
+from rnncast._internal import output, ranks
 from rnncast._internal.checks import positive_int
 from rnncast.callbacks import Callback, CallbackList, History
 from rnncast.exceptions import ConfigError, FitError, ShapeError
+from rnncast.models import distributed
 from rnncast.models.batches import (
     ArrayFeed,
     Batch,
@@ -42,8 +43,8 @@ _NO_EFFECT = {
 _UNSUPPORTED = {
     "sample_weight_mode": "rnncast weights whole samples: pass sample_weight of shape (n,) to fit",
     "target_tensors": "pass the targets to fit as y",
-    "distribute": "use torchrun with DistributedDataParallel for several processes",
-    "pss_evaluation_shards": "drop it; rnncast trains on one process",
+    "distribute": "start the script with torchrun: fit then trains with DistributedDataParallel",
+    "pss_evaluation_shards": "drop it; under torchrun fit shards validation data itself",
     "return_state": "drop it",
 }
 
@@ -97,6 +98,7 @@ class Trainer:
     history: History | None = None
     stop_training = False
     _training_seed: int | None = None
+    _parallel: distributed.DataParallel | None = None  # set during a fit under torchrun
 
     def compile(
         self,
@@ -303,29 +305,33 @@ class Trainer:
         if validation is not None and validation_split and validation_data is None:
             batches = validation[0]
         self._build_optimizer()
-        mode = resolve_verbose(verbose)
+        val_batches = validation[1] if validation is not None else None
+        batches, val_batches = distributed.prepare(self, batches, val_batches)  # torchrun
+        mode = resolve_verbose(verbose) if ranks.is_main_process() else 0  # rank 0 prints
         history = History()
         params = {"epochs": int(epochs), "steps": batches.num_batches, "verbose": mode}
         # History last, as in Keras: it records what the other callbacks add to the logs
         callback_list = CallbackList([*(callbacks or []), history], self, params)
         history.set_model(self)
         self.history = history
-        val_batches = validation[1] if validation is not None else None
-        train(
-            self,
-            batches,
-            epochs=int(epochs),
-            initial_epoch=int(initial_epoch),
-            callbacks=callback_list,
-            history=history,
-            validation=(
-                None
-                if val_batches is None
-                else lambda: self._run_validation(val_batches, callback_list)
-            ),
-            validation_freq=validation_freq,
-            mode=mode,
-        )
+        try:
+            train(
+                self,
+                batches,
+                epochs=int(epochs),
+                initial_epoch=int(initial_epoch),
+                callbacks=callback_list,
+                history=history,
+                validation=(
+                    None
+                    if val_batches is None
+                    else lambda: self._run_validation(val_batches, callback_list)
+                ),
+                validation_freq=validation_freq,
+                mode=mode,
+            )
+        finally:
+            self._parallel = None  # the DDP wrapper lives for one fit
         return history
 
     def evaluate(
