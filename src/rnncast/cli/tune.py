@@ -248,29 +248,37 @@ def _check_request(
 def open_storage(optuna: Any, url: str) -> Any:
     """An Optuna RDB storage for a SQLAlchemy URL (SQLite waits up to 60 s for a lock).
 
+    Workers that start together race to create the tables of a new database:
+    the loser retries a few times, by then the tables exist.
+
     Raises:
         ConfigError: the URL is not a database URL or its driver is missing.
     """
     engine: dict[str, Any] = {}
     if url.startswith("sqlite"):
         engine = {"connect_args": {"timeout": 60}}
-    try:
-        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S
-            )
-    except ImportError as err:
-        raise ConfigError(
-            f"--storage {_safe(url)} needs a database driver: {err}. For PostgreSQL: "
-            "pip install psycopg2-binary."
-        ) from err
-    except Exception as err:  # sqlalchemy's ArgumentError, OperationalError, ...
-        raise ConfigError(
-            f"--storage {_safe(url)}: cannot open the study database ({type(err).__name__}: "
-            f"{str(err).splitlines()[0]}); pass a SQLAlchemy URL such as "
-            "sqlite:///study.db or postgresql://user@host:5432/db."
-        ) from err
+    for attempt in range(1, 6):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S
+                )
+        except ImportError as err:
+            raise ConfigError(
+                f"--storage {_safe(url)} needs a database driver: {err}. For PostgreSQL: "
+                "pip install psycopg2-binary."
+            ) from err
+        except Exception as err:  # sqlalchemy's ArgumentError, OperationalError, ...
+            if attempt < 5 and type(err).__name__ in ("IntegrityError", "OperationalError"):
+                time.sleep(0.5 * attempt)
+                continue
+            raise ConfigError(
+                f"--storage {_safe(url)}: cannot open the study database ({type(err).__name__}: "
+                f"{str(err).splitlines()[0]}); pass a SQLAlchemy URL such as "
+                "sqlite:///study.db or postgresql://user@host:5432/db."
+            ) from err
+    raise AssertionError("unreachable")
 
 
 def _safe(url: str) -> str:
