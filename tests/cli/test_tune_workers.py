@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from test_tune import tiny_config
 
 optuna = pytest.importorskip("optuna")
