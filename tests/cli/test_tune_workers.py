@@ -1,7 +1,8 @@
 """Several `rnncast tune --worker` processes share one study (SQLite here, PostgreSQL in CI).
 
 The PostgreSQL test runs when RNNCAST_TEST_POSTGRES_URL names a database
-(.ci/run starts a throw-away cluster and sets it); otherwise it is skipped.
+(.ci/run starts a throw-away cluster and sets it, with RNNCAST_REQUIRE_POSTGRES=1
+so that a missing server fails instead of skipping); otherwise it is skipped.
 """
 
 import os
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from test_tune import tiny_config
+
+from rnncast.cli import tune as tuning
 
 optuna = pytest.importorskip("optuna")
 
@@ -36,7 +39,7 @@ def run_two_workers(config: Path, storage: str, study: str, seconds: float = 4.0
     for worker, (out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err  # both finish
         assert f"study {study!r}" in out
-    trials = optuna.load_study(study_name=study, storage=storage).trials
+    trials = optuna.load_study(study_name=study, storage=tuning.with_driver(storage)).trials
     numbers = [t.number for t in trials]
     assert sorted(numbers) == list(range(len(trials)))  # no trial number used twice
     assert {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}
@@ -56,7 +59,7 @@ def test_two_sqlite_workers_share_one_study(tmp_path):
 def test_two_postgres_workers_share_one_study(tmp_path):
     url = os.environ.get("RNNCAST_TEST_POSTGRES_URL")
     if not url:
+        assert not os.environ.get("RNNCAST_REQUIRE_POSTGRES"), ".ci/run started no server"
         pytest.skip("RNNCAST_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL server)")
-    pytest.importorskip("psycopg2")
     config = tiny_config(tmp_path, rows=200)
     run_two_workers(config, url, f"ci-{uuid.uuid4().hex[:8]}")

@@ -254,6 +254,7 @@ def open_storage(optuna: Any, url: str) -> Any:
     Raises:
         ConfigError: the URL is not a database URL or its driver is missing.
     """
+    url = with_driver(url)
     engine: dict[str, Any] = {}
     if url.startswith("sqlite"):
         engine = {"connect_args": {"timeout": 60}}
@@ -266,8 +267,8 @@ def open_storage(optuna: Any, url: str) -> Any:
                 )
         except ImportError as err:
             raise ConfigError(
-                f"--storage {_safe(url)} needs a database driver: {err}. For PostgreSQL: "
-                "pip install psycopg2-binary."
+                f"--storage {_safe(url)} needs a database driver ({str(err).rstrip('.')}); "
+                "for PostgreSQL: pip install psycopg2-binary."
             ) from err
         except Exception as err:  # sqlalchemy's ArgumentError, OperationalError, ...
             if attempt < 5 and type(err).__name__ in ("IntegrityError", "OperationalError"):
@@ -279,6 +280,27 @@ def open_storage(optuna: Any, url: str) -> Any:
                 "sqlite:///study.db or postgresql://user@host:5432/db."
             ) from err
     raise AssertionError("unreachable")
+
+
+def with_driver(url: str) -> str:
+    """A PostgreSQL URL without a driver gets the installed one (psycopg2, else psycopg 3).
+
+    SQLAlchemy 2.0 reads ``postgresql://`` as psycopg2 and 2.1 as psycopg 3; this
+    picks whichever is installed, so either works.
+
+    Example:
+        >>> with_driver("sqlite:///study.db")
+        'sqlite:///study.db'
+    """
+    import importlib.util
+
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres"):
+        return url
+    for module, driver in (("psycopg2", "psycopg2"), ("psycopg", "psycopg")):
+        if importlib.util.find_spec(module) is not None:
+            return f"postgresql+{driver}://{rest}"
+    return f"postgresql://{rest}"
 
 
 def _safe(url: str) -> str:
