@@ -234,8 +234,10 @@ def test_without_optuna_the_command_says_what_to_install(tmp_path, monkeypatch, 
 
 def test_storage_errors_name_the_url_without_its_password(tmp_path):
     config = load_config(tiny_config(tmp_path))
+    out = tmp_path / "runs"
     with pytest.raises(ConfigError, match=r"--storage nosuch://u:\*\*\*@host/db"):
-        tuning.tune(config, 1, storage="nosuch://u:secret@host/db", worker=True)
+        tuning.tune(config, 1, storage="nosuch://u:secret@host/db", out=out)
+    assert list(out.iterdir()) == []  # no empty tuning folder left behind
 
 
 # ------------------------------------------------------------------ end to end

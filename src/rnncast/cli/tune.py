@@ -215,8 +215,14 @@ def tune(
         folder.mkdir(parents=True)
         url = storage or f"sqlite:///{(folder / 'study.db').absolute()}"
         seed = config["training"]["seed"]
-        limits = (trials, timeout, folds)
-        result = _search(optuna, config, space, data, limits, url, study, say, seed)
+        try:
+            result = _search(
+                optuna, config, space, data, (trials, timeout, folds), url, study, say, seed
+            )
+        except BaseException:
+            if not any(folder.iterdir()):  # nothing to resume from: leave no empty folder
+                folder.rmdir()
+            raise
         result.folder = folder
         return _finish(optuna, result, config, folds, say)
 
