@@ -87,6 +87,9 @@ def history_figure(table: pd.DataFrame) -> Figure:
     values = pd.to_numeric(done["value"], errors="coerce")
     ax.plot(done.index, values, "o", color=plots.OTHER_COLOR, label="trial")
     ax.step(done.index, values.cummin(), where="post", color=plots.BEST_COLOR, label="best so far")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("trial")
     ax.set_ylabel("objective (lower is better)")
     ax.legend(frameon=False)
@@ -147,7 +150,7 @@ def write_tune_report(result: TuneResult, objective: str) -> Path:
         history=_data_uri(images["history"]),
         importances=_data_uri(images["importances"]),
         importance_note=note,
-        trials=_table(table, "trials-table", index_label="trial"),
+        trials=_table(table, "trials-table", index_label="trial", formatter=_number),
         best_toml=dump_config(result.best_config) if result.best_config else "",
     )
     path = folder / "tune.html"
@@ -164,6 +167,18 @@ def _subtitle(result: TuneResult, objective: str) -> str:
         f"Objective: {objective} (lower is better); the test part was not used by any trial. "
         f"Best: trial {best.number}, {best.value:.5g}. Sampler TPE, median pruner. {seconds}."
     )
+
+
+def _number(value: float) -> str:
+    """Whole numbers (units, lookback, epochs) without decimals, others to 4 digits.
+
+    Example:
+        >>> _number(64.0), _number(0.000205134), _number(float("nan"))
+        ('64', '0.0002051', '-')
+    """
+    if value != value:  # NaN: a pruned or failed trial's value
+        return "-"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.4g}"
 
 
 def _png(figure: Figure) -> bytes:
