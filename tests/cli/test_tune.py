@@ -189,7 +189,7 @@ def test_median_pruner_prunes_a_trial_trailing_the_median():
 
 
 # ------------------------------------------------------------------ the test part is never seen
-@pytest.mark.parametrize("folds", [None, 2])
+@pytest.mark.parametrize("folds", [None, pytest.param(2, marks=pytest.mark.slow)])
 def test_the_search_never_sees_the_test_part(tmp_path, monkeypatch, folds):
     config = load_config(tiny_config(tmp_path))
     real = pipelines.prepare(config)
