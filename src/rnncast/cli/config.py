@@ -148,6 +148,8 @@ SCHEMA: dict[str, Any] = {
         "cost_bps": _f(float, 5.0, minimum=0.0, maximum=10_000.0),
         "slippage_bps": _f(float, 2.0, minimum=0.0, maximum=10_000.0),
     },
+    # the search space of `rnncast tune` (checked by cli/tune_space.py; ignored by run)
+    "tune": _f(dict, {}, help="search space of rnncast tune, e.g. units = [32, 64]"),
 }
 
 
@@ -301,6 +303,8 @@ def _apply_override(config: dict[str, Any], override: str) -> None:
     if isinstance(spec, dict):
         _known(key, spec, where, f"{section}.")
         config[section][key] = value
+    elif key and spec.types == (dict,):  # [tune]: a table of free keys
+        config[section] = {**config[section], key: value}
     elif key:
         raise ConfigError(f"{where}: '{section}' is a plain key, not a section.")
     else:
@@ -337,6 +341,24 @@ def _check_values(config: dict[str, Any], where: str) -> None:
         check_layer(spec, f"model.layers[{i}]", where) for i, spec in enumerate(layers)
     ]
     check_size(config, where)
+    if config["tune"]:
+        from rnncast.cli.tune_space import parse_space
+
+        parse_space(config, where)
+
+
+def check_config(config: dict[str, Any], where: str = "config") -> dict[str, Any]:
+    """Validate a config dict in place (as :func:`load_config` does) and return it.
+
+    Example:
+        >>> config = load_config()
+        >>> config["forecast"]["lookback"] = 0
+        >>> check_config(config)
+        Traceback (most recent call last):
+        rnncast.exceptions.ConfigError: config: forecast.lookback=0 must be >= 1.
+    """
+    _check_values(config, where)
+    return config
 
 
 def _check_days(forecast: dict[str, Any], where: str) -> None:
@@ -525,7 +547,7 @@ def dump_config(config: dict[str, Any]) -> str:
         if isinstance(spec, dict):
             section = {k: _writable(config[key][k], f) for k, f in spec.items()}
             text[key] = {k: v for k, v in section.items() if v is not None}
-        elif (value := _writable(config[key], spec)) is not None:
+        elif (value := _writable(config[key], spec)) is not None and value != {}:
             text[key] = value
     return tomli_w.dumps(text)
 

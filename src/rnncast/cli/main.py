@@ -1,4 +1,4 @@
-"""The ``rnncast`` command: run, train, predict, backtest, compare, data, config, bench.
+"""The ``rnncast`` command: run, train, predict, tune, backtest, compare, data, config, bench.
 
 Results (tables, verdict, forecasts, file paths) go to stdout; progress
 (epochs, folds, data summaries) goes to stderr, so ``rnncast run > out.txt``
@@ -215,6 +215,7 @@ def _parser() -> argparse.ArgumentParser:
             "batch_size stays the global batch (default 1)",
         )
     _predict_command(commands)
+    _tune_command(commands)
     backtest = _command(
         commands,
         "backtest",
@@ -261,6 +262,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("path", type=Path, help="artifact folder, or a run folder holding one")
     return parser
+
+
+def _tune_command(commands: Any) -> None:
+    from rnncast.cli import tune
+
+    sub = _command(
+        commands,
+        "tune",
+        _tune,
+        "search the config's [tune] space on validation (Optuna), then test the best once",
+        "rnncast tune --config lstm.toml --trials 40",
+        pipeline=True,
+    )
+    tune.add_options(sub)
+
+
+def _tune(args: argparse.Namespace) -> None:
+    from rnncast.cli import tune
+
+    tune.command(args, _config(args))
 
 
 def _verify(args: argparse.Namespace) -> int:

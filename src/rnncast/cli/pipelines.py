@@ -12,6 +12,7 @@ which the command points at stderr); results come back in :class:`RunResult`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -166,13 +167,21 @@ def selected_baselines(config: dict[str, Any]) -> list[Any]:
 
 
 # ------------------------------------------------------------------ pipelines
-def run(config: dict[str, Any], out: str | Path = "runs", say: Any = output.write) -> RunResult:
-    """Load, split, train, evaluate against baselines, forecast, write the run folder."""
+def run(
+    config: dict[str, Any],
+    out: str | Path = "runs",
+    say: Any = output.write,
+    notes: tuple[str, ...] = (),
+) -> RunResult:
+    """Load, split, train, evaluate against baselines, forecast, write the run folder.
+
+    ``notes`` are caveats the verdict carries (e.g. ``rnncast tune``'s number of trials).
+    """
     with reserved_run_path(out, config["name"]) as target:
-        return _run(config, target, say)
+        return _run(config, target, say, notes)
 
 
-def _run(config: dict[str, Any], target: Path, say: Any) -> RunResult:
+def _run(config: dict[str, Any], target: Path, say: Any, notes: tuple[str, ...] = ()) -> RunResult:
     started = time.perf_counter()
     data = prepare(config)
     say(
@@ -189,6 +198,8 @@ def _run(config: dict[str, Any], target: Path, say: Any) -> RunResult:
         baselines=selected_baselines(config),
         interval=config["evaluation"]["interval"],
     )
+    if notes:
+        report = dataclasses.replace(report, notes=(*report.notes, *notes))
     forecasts = report.forecasts
     evaluated_at = time.perf_counter()
     interval = config["evaluation"]["interval"]
