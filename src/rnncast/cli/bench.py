@@ -62,6 +62,12 @@ class Workload:
 
 W1 = Workload("w1", 50, (25, 1), 1, 32, 5000, epochs=3)
 W2 = Workload("w2", 128, (1,), 5, 256, 50_000, epochs=1, warmup_batches=10)
+# A global LSTM on every ticker of HSMD; `windows` is the full set, --max-windows cuts it.
+UNIVERSE = Workload("universe", 64, (1,), 5, 256, 1_225_085, epochs=1, warmup_batches=10)
+UNIVERSE_FEATURES = ["open", "high", "low", "close", "volume"]
+HSMD = (  # ../shared/data next to the repository (src/rnncast/cli/bench.py -> repo -> ..)
+    Path(__file__).resolve().parents[4] / "shared" / "data" / "hsmd" / "hsmd_sp500_1990_2017.csv.gz"
+)
 
 
 def quick(workload: Workload) -> Workload:
@@ -141,15 +147,23 @@ def _reference_epoch(
     return time.perf_counter() - started
 
 
-def train_speed(workload: Workload) -> dict[str, Any]:
-    """Epoch seconds of both sides (alternating) and validation MSE afterwards."""
-    x, y = random_walk_windows(workload.windows + 1000, workload.features)
-    x_train, y_train, x_val, y_val = x[:-1000], y[:-1000], x[-1000:], y[-1000:]
+def train_speed(workload: Workload, data: tuple[Any, ...] | None = None) -> dict[str, Any]:
+    """Epoch seconds of both sides (alternating) and validation MSE afterwards.
+
+    ``data`` is ``(x_train, y_train, x_val, y_val)``, default: random-walk
+    windows of the workload's size. ``x_train`` may be a multi-ticker
+    :class:`rnncast.data.Windows`: rnncast gathers its batches, the reference
+    indexes one pre-built ``(n, lookback, features)`` tensor of the same windows.
+    """
+    if data is None:
+        x, y = random_walk_windows(workload.windows + 1000, workload.features)
+        data = (x[:-1000], y[:-1000], x[-1000:], y[-1000:])
+    x_train, y_train, x_val, y_val = data
     ours = rnncast_model(workload)
     torch.manual_seed(0)
     reference = Reference(workload)
     optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    xt, yt = torch.from_numpy(np.asarray(x_train)), torch.from_numpy(y_train)
     generator = torch.Generator().manual_seed(0)
     if workload.warmup_batches:
         _reference_epoch(
@@ -272,29 +286,34 @@ def import_time(repeats: int = 3) -> dict[str, Any]:
 
 def hsmd_windowing() -> dict[str, Any] | None:
     """Windowing the 176-ticker HSMD set (about 1.2 million rows), when the file is present."""
+    frame = hsmd_frame()
+    return None if frame is None else windowing(frame)[0]
+
+
+def hsmd_frame(path: Path | None = None) -> Any:
+    """The HSMD long frame (rows with NaN dropped), or None when the file is absent."""
+    import rnncast as rc
+
+    path = HSMD if path is None else path
+    if not path.exists():
+        return None
+    return rc.data.validate(rc.datasets.read_csv(path, validate=False), fill="drop")
+
+
+def windowing(frame: Any, columns: list[str] = UNIVERSE_FEATURES) -> tuple[dict[str, Any], Any]:
+    """Time and peak traced memory of ``Windowizer(60).fit_transform``; ``(figures, (X, y))``."""
     import tracemalloc
 
     import rnncast as rc
 
-    path = (
-        Path(__file__).resolve().parents[3]
-        / "shared"
-        / "data"
-        / "hsmd"
-        / "hsmd_sp500_1990_2017.csv.gz"
-    )
-    if not path.exists():
-        return None
-    frame = rc.data.validate(rc.datasets.read_csv(path, validate=False), fill="drop")
-    columns = ["open", "high", "low", "close", "volume"]
     input_bytes = len(frame) * len(columns) * 4
     tracemalloc.start()
     started = time.perf_counter()
-    X, _ = rc.data.Windowizer(60, features=columns).fit_transform(frame)
+    X, y = rc.data.Windowizer(60, features=columns).fit_transform(frame)
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {
+    figures = {
         "rows": len(frame),
         "tickers": int(frame["ticker"].nunique()),
         "windows": len(X),
@@ -302,6 +321,51 @@ def hsmd_windowing() -> dict[str, Any] | None:
         "peak_mb": peak / 2**20,
         "memory_vs_float32": peak / input_bytes,
     }
+    return figures, (X, y)
+
+
+def limit_windows(frame: Any, max_windows: int | None, lookback: int = 60) -> Any:
+    """Every ticker's last rows, so that about ``max_windows`` windows remain (None: all).
+
+    The universe keeps all its tickers (batches still gather from many series);
+    only the history is shortened.
+    """
+    if max_windows is None:
+        return frame
+    per_ticker = max(1, -(-max_windows // frame["ticker"].nunique()))  # ceil
+    return frame.groupby("ticker", sort=False).tail(per_ticker + lookback)
+
+
+def universe_speed(
+    frame: Any, workload: Workload = UNIVERSE, validation: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """Windowing figures, then :func:`train_speed` on the frame's multi-ticker windows.
+
+    ``validation`` random windows are held out (gathered once); the rest stay a
+    ``Windows`` object that ``Sequential.fit`` batches from directly.
+    """
+    from rnncast.data import Windows
+
+    figures, (X, y) = windowing(frame, UNIVERSE_FEATURES[: workload.features])
+    held = min(validation, len(X) // 10)
+    order = np.random.default_rng(seed).permutation(len(X))
+    train, val = np.sort(order[held:]), np.sort(order[:held])
+    x_train = Windows(X.values, X.starts[train], X.lookback, X.ticker_names, X.ticker_codes[train])
+    sized = Workload(**{**vars(workload), "windows": len(train)})
+    speed = train_speed(sized, (x_train, y[train], X[val], y[val]))
+    return {**{f"windowing_{k}": v for k, v in figures.items()}, **speed}
+
+
+def universe(max_windows: int | None = None, say: Any = print) -> dict[str, Any]:
+    """The universe workload on HSMD, or ``{"skipped": reason}`` when the file is absent."""
+    frame = hsmd_frame()
+    if frame is None:
+        reason = f"{HSMD} not found (the universe workload needs ../shared/data)"
+        say(f"universe: skipped: {reason}")
+        return {"skipped": reason}
+    frame = limit_windows(frame, max_windows)
+    say(f"universe: {frame['ticker'].nunique()} tickers, {len(frame):,} rows ...")
+    return {"max_windows": max_windows, **universe_speed(frame)}
 
 
 def keras_epoch(workload: Workload) -> dict[str, Any] | None:
@@ -333,14 +397,27 @@ def keras_epoch(workload: Workload) -> dict[str, Any] | None:
 
 
 # ------------------------------------------------------------------ report
-def run(is_quick: bool = False, say: Any = print) -> dict[str, Any]:
-    """Every measurement, as a JSON-friendly dict."""
+WORKLOADS = ("standard", "universe", "all")  # standard: w1, w2, memory, import, HSMD windowing
+
+
+def run(
+    is_quick: bool = False,
+    say: Any = print,
+    workload: str = "standard",
+    max_windows: int | None = None,
+) -> dict[str, Any]:
+    """Every measurement of ``workload`` (one of :data:`WORKLOADS`), as a JSON-friendly dict."""
     pick = quick if is_quick else (lambda w: w)
     results: dict[str, Any] = {
         "machine": machine(),
         "date": date.today().isoformat(),
         "quick": is_quick,
     }
+    if workload in ("universe", "all"):
+        small = 5_000 if is_quick and max_windows is None else max_windows
+        results["universe"] = universe(small, say)
+    if workload == "universe":
+        return results
     for workload in (W1, W2):
         say(f"{workload.name}: training ...")
         results[f"{workload.name}_train"] = train_speed(pick(workload))
@@ -406,14 +483,21 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for label, key, left, right, ratio, target in rows:
+        if key not in results:
+            continue
         r = results[key]
         lines.append(f"| {label} | {r[left]:.4g} | {r[right]:.4g} | {r[ratio]:.3f} | {target} |")
-    imp = results["import"]
-    lines.append(
-        f"| `import rnncast` after `import torch, pandas` (s) | "
-        f"{imp['torch_pandas_s']:.3f} | +{imp['rnncast_extra_s']:.3f} | | <= 0.3 |"
-    )
+    if "universe" in results:
+        lines += universe_rows(results["universe"])
+    if "import" in results:
+        imp = results["import"]
+        lines.append(
+            f"| `import rnncast` after `import torch, pandas` (s) | "
+            f"{imp['torch_pandas_s']:.3f} | +{imp['rnncast_extra_s']:.3f} | | <= 0.3 |"
+        )
     for key in ("w1_train", "w2_train"):
+        if key not in results:
+            continue
         r = results[key]
         lines.append(
             f"| {key[:2]} validation MSE after the timed epochs | "
@@ -437,11 +521,31 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def universe_rows(u: dict[str, Any]) -> list[str]:
+    """The universe workload's rows of the Markdown table (or why it was skipped)."""
+    if "skipped" in u:
+        return [f"| universe workload | | skipped: {u['skipped']} | | |"]
+    size = (
+        f"{u['windowing_tickers']} tickers, {u['windowing_rows']:,} rows, "
+        f"{u['windowing_windows']:,} windows"
+    )
+    return [
+        f"| universe training epoch (s), {size} | {u['torch_s']:.4g} | {u['rnncast_s']:.4g} | "
+        f"{u['ratio']:.3f} | <= 1.05 |",
+        f"| universe windowing: {u['windowing_seconds']:.2f} s, {u['windowing_peak_mb']:.0f} MB "
+        f"| | | {u['windowing_memory_vs_float32']:.2f} x float32 input | <= 2 |",
+    ]
+
+
 def main(
-    quick: bool = False, markdown_path: str | None = None, json_path: str | None = None
+    quick: bool = False,
+    markdown_path: str | None = None,
+    json_path: str | None = None,
+    workload: str = "standard",
+    max_windows: int | None = None,
 ) -> dict[str, Any]:
     """Run, print the table, optionally write Markdown and JSON."""
-    results = run(quick)
+    results = run(quick, workload=workload, max_windows=max_windows)
     table = markdown(results)
     print(table)
     if markdown_path:
