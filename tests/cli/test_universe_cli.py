@@ -289,16 +289,16 @@ def synthetic_universe(tickers: int = 3, rows: int = 130, seed: int = 0) -> pd.D
 
 @pytest.mark.slow  # two tiny trainings; seconds alone, much longer on a loaded machine
 def test_universe_bench_machinery_on_a_tiny_frame():
-    frame = bench.limit_windows(synthetic_universe(), max_windows=90)
-    assert frame.groupby("ticker").size().tolist() == [90, 90, 90]  # 30 + lookback each
+    frame = synthetic_universe(rows=90)
     tiny = bench.Workload("universe", 4, (1,), 5, 16, 0, epochs=2)
-    result = bench.universe_speed(frame, tiny, validation=9)
+    result = bench.universe_speed(frame, tiny, max_windows=40, validation=9)
     assert result["windowing_tickers"] == 3 and result["windowing_windows"] == 3 * 30
+    assert result["train_windows"] == 40
     assert result["torch_s"] > 0 and result["rnncast_s"] > 0 and result["ratio"] > 0
     assert np.isfinite(result["val_mse_rnncast"]) and np.isfinite(result["val_mse_torch"])
     assert result["windowing_memory_vs_float32"] > 0
     rows = bench.universe_rows(result)
-    assert "3 tickers, 270 rows, 90 windows" in rows[0] and "x float32 input" in rows[1]
+    assert "3 tickers, 40 training windows" in rows[0] and "270 rows -> 90 windows" in rows[1]
 
 
 def test_universe_bench_skips_without_the_shared_data(tmp_path, monkeypatch, capsys):

@@ -48,6 +48,7 @@ CLI_FIXES = (
         "(rnncast data list).",
     ),
     (r"rnncast\.datasets\.download needs", "rnncast data download needs"),
+    (r"leave tickers out, or pass", "leave --tickers (data.tickers) out, or pass"),
     (
         r"Pass fill='ffill' to carry the last price forward, fill='drop' to drop those rows\.",
         "Pass --set data.fill=ffill to carry the last price forward, or --set data.fill=drop "
