@@ -308,6 +308,10 @@ def test_universe_bench_skips_without_the_shared_data(tmp_path, monkeypatch, cap
     assert set(results) == {"machine", "date", "quick", "universe"}
     out = capsys.readouterr().out
     assert "universe: skipped" in out and "| universe workload | | skipped:" in out
+    assert main(["bench", "--workload", "universe", "--max-windows", "10"]) == 0
+    assert "skipped" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="workload='w9' is not one of"):
+        bench.run(workload="w9")
 
 
 def test_reference_of_the_universe_workload_has_the_same_shape():

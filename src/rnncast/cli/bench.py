@@ -51,6 +51,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncast.exceptions import ConfigError
 from rnncast.layers import LSTM, Dense
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
@@ -412,6 +413,8 @@ def run(
     max_windows: int | None = None,
 ) -> dict[str, Any]:
     """Every measurement of ``workload`` (one of :data:`WORKLOADS`), as a JSON-friendly dict."""
+    if workload not in WORKLOADS:
+        raise ConfigError(f"workload={workload!r} is not one of {WORKLOADS}.")
     pick = quick if is_quick else (lambda w: w)
     results: dict[str, Any] = {
         "machine": machine(),
@@ -423,12 +426,12 @@ def run(
         results["universe"] = universe(small, say)
     if workload == "universe":
         return results
-    for workload in (W1, W2):
-        say(f"{workload.name}: training ...")
-        results[f"{workload.name}_train"] = train_speed(pick(workload))
-        say(f"{workload.name}: inference ...")
-        results[f"{workload.name}_inference"] = inference_speed(
-            workload, windows=512 if is_quick else 10_000
+    for standard in (W1, W2):
+        say(f"{standard.name}: training ...")
+        results[f"{standard.name}_train"] = train_speed(pick(standard))
+        say(f"{standard.name}: inference ...")
+        results[f"{standard.name}_inference"] = inference_speed(
+            standard, windows=512 if is_quick else 10_000
         )
     say("memory (separate processes) ...")
     results["memory"] = peak_memory(W1, is_quick)
