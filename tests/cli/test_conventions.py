@@ -116,7 +116,7 @@ def test_packaged_config_names_resolve_from_any_folder(tmp_path, monkeypatch, ca
     assert capsys.readouterr().out == (packaged / "gru.toml").read_text()
     assert main(["config", "list"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert listed == ["bilstm", "cnn_lstm", "gru", "lstm", "lstm_bn_dropout"]
+    assert listed == ["bilstm", "cnn_lstm", "gru", "lstm", "lstm_bn_dropout", "universe_lstm"]
 
 
 def test_config_show_resolved_reads_back_to_the_same_config(capsys):
@@ -131,7 +131,7 @@ def test_unknown_config_name_lists_the_packaged_ones(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "no config file or packaged config named 'gruu'" in err
-    assert "bilstm, cnn_lstm, gru, lstm, lstm_bn_dropout" in err
+    assert "bilstm, cnn_lstm, gru, lstm, lstm_bn_dropout, universe_lstm" in err
 
 
 def test_dump_config_round_trips_newlines_quotes_and_none(tmp_path):

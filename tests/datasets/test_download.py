@@ -215,7 +215,9 @@ def test_unwritable_cache_still_returns_data(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        ((["AAPL", "MSFT"],), "one ticker"),
+        (([],), "non-empty list"),
+        ((["AAPL", 3],), "string"),
+        ((["AAPL"], "2024-02-01", "2024-01-01"), "must be before"),
         (("AAPL", "someday"), "start='someday' is not a date"),
         (("AAPL", "2024-02-01", "2024-01-01"), "must be before"),
     ],

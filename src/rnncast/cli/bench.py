@@ -13,6 +13,15 @@ hits both; results are ratios (rnncast / PyTorch) plus absolute figures.
 * Peak resident memory of each side (separate processes), ``import rnncast``
   time over ``import torch, pandas``, validation MSE after the timed epochs,
   and windowing the 176-ticker HSMD set when ``../shared/data`` is present.
+* universe (``--workload universe``; skipped when ``../shared/data`` is
+  absent): a global LSTM(64, return_sequences) -> LSTM(64) -> Dense(1) on
+  every ticker of HSMD: ``rnncast.data.Windowizer(60)`` on open, high, low,
+  close, volume (about 1.2 million windows, a multi-ticker ``Windows``
+  object that ``fit`` gathers batches from), batch 256, 3 epochs, the median
+  of epochs 2-3; the reference indexes one pre-built tensor of the same
+  windows. ``--max-windows N`` trains on N windows drawn at random from all
+  tickers and dates. Also the windowing time and its peak traced memory over
+  the float32 input.
 
 The reference is what a careful engineer writes by hand:
 ``nn.LSTM(num_layers=2, batch_first=True)`` + ``nn.Linear``, one pre-built
@@ -20,6 +29,7 @@ tensor indexed per batch, ``torch.optim.Adam``, MSE, no DataLoader.
 
 Example:
     $ rnncast bench --quick
+    $ rnncast bench --workload universe --max-windows 50000
     $ python -m rnncast bench --markdown docs/benchmarks.md --json benchmarks/results.json
 """
 
@@ -41,6 +51,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncast.exceptions import ConfigError
 from rnncast.layers import LSTM, Dense
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
@@ -62,6 +73,12 @@ class Workload:
 
 W1 = Workload("w1", 50, (25, 1), 1, 32, 5000, epochs=3)
 W2 = Workload("w2", 128, (1,), 5, 256, 50_000, epochs=1, warmup_batches=10)
+# A global LSTM on every ticker of HSMD (median of epochs 2-3); --max-windows samples windows.
+UNIVERSE = Workload("universe", 64, (1,), 5, 256, 1_225_085, epochs=3)
+UNIVERSE_FEATURES = ["open", "high", "low", "close", "volume"]
+HSMD = (  # ../shared/data next to the repository (src/rnncast/cli/bench.py -> repo -> ..)
+    Path(__file__).resolve().parents[4] / "shared" / "data" / "hsmd" / "hsmd_sp500_1990_2017.csv.gz"
+)
 
 
 def quick(workload: Workload) -> Workload:
@@ -141,15 +158,23 @@ def _reference_epoch(
     return time.perf_counter() - started
 
 
-def train_speed(workload: Workload) -> dict[str, Any]:
-    """Epoch seconds of both sides (alternating) and validation MSE afterwards."""
-    x, y = random_walk_windows(workload.windows + 1000, workload.features)
-    x_train, y_train, x_val, y_val = x[:-1000], y[:-1000], x[-1000:], y[-1000:]
+def train_speed(workload: Workload, data: tuple[Any, ...] | None = None) -> dict[str, Any]:
+    """Epoch seconds of both sides (alternating) and validation MSE afterwards.
+
+    ``data`` is ``(x_train, y_train, x_val, y_val)``, default: random-walk
+    windows of the workload's size. ``x_train`` may be a multi-ticker
+    :class:`rnncast.data.Windows`: rnncast gathers its batches, the reference
+    indexes one pre-built ``(n, lookback, features)`` tensor of the same windows.
+    """
+    if data is None:
+        x, y = random_walk_windows(workload.windows + 1000, workload.features)
+        data = (x[:-1000], y[:-1000], x[-1000:], y[-1000:])
+    x_train, y_train, x_val, y_val = data
     ours = rnncast_model(workload)
     torch.manual_seed(0)
     reference = Reference(workload)
     optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    xt, yt = torch.from_numpy(np.asarray(x_train)), torch.from_numpy(y_train)
     generator = torch.Generator().manual_seed(0)
     if workload.warmup_batches:
         _reference_epoch(
@@ -272,29 +297,34 @@ def import_time(repeats: int = 3) -> dict[str, Any]:
 
 def hsmd_windowing() -> dict[str, Any] | None:
     """Windowing the 176-ticker HSMD set (about 1.2 million rows), when the file is present."""
+    frame = hsmd_frame()
+    return None if frame is None else windowing(frame)[0]
+
+
+def hsmd_frame(path: Path | None = None) -> Any:
+    """The HSMD long frame (rows with NaN dropped), or None when the file is absent."""
+    import rnncast as rc
+
+    path = HSMD if path is None else path
+    if not path.exists():
+        return None
+    return rc.data.validate(rc.datasets.read_csv(path, validate=False), fill="drop")
+
+
+def windowing(frame: Any, columns: list[str] = UNIVERSE_FEATURES) -> tuple[dict[str, Any], Any]:
+    """Time and peak traced memory of ``Windowizer(60).fit_transform``; ``(figures, (X, y))``."""
     import tracemalloc
 
     import rnncast as rc
 
-    path = (
-        Path(__file__).resolve().parents[3]
-        / "shared"
-        / "data"
-        / "hsmd"
-        / "hsmd_sp500_1990_2017.csv.gz"
-    )
-    if not path.exists():
-        return None
-    frame = rc.data.validate(rc.datasets.read_csv(path, validate=False), fill="drop")
-    columns = ["open", "high", "low", "close", "volume"]
     input_bytes = len(frame) * len(columns) * 4
     tracemalloc.start()
     started = time.perf_counter()
-    X, _ = rc.data.Windowizer(60, features=columns).fit_transform(frame)
+    X, y = rc.data.Windowizer(60, features=columns).fit_transform(frame)
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {
+    figures = {
         "rows": len(frame),
         "tickers": int(frame["ticker"].nunique()),
         "windows": len(X),
@@ -302,6 +332,46 @@ def hsmd_windowing() -> dict[str, Any] | None:
         "peak_mb": peak / 2**20,
         "memory_vs_float32": peak / input_bytes,
     }
+    return figures, (X, y)
+
+
+def universe_speed(
+    frame: Any,
+    workload: Workload = UNIVERSE,
+    max_windows: int | None = None,
+    validation: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Windowing figures of the whole frame, then :func:`train_speed` on its windows.
+
+    ``validation`` random windows are held out (gathered once). Training uses
+    the others, or ``max_windows`` of them drawn at random from every ticker
+    and date (a shorter epoch of the same task); they stay a ``Windows``
+    object that ``Sequential.fit`` batches from directly.
+    """
+    from rnncast.data import Windows
+
+    figures, (X, y) = windowing(frame, UNIVERSE_FEATURES[: workload.features])
+    held = min(validation, len(X) // 10)
+    order = np.random.default_rng(seed).permutation(len(X))
+    stop = None if max_windows is None else held + max_windows
+    train, val = np.sort(order[held:stop]), np.sort(order[:held])
+    x_train = Windows(X.values, X.starts[train], X.lookback, X.ticker_names, X.ticker_codes[train])
+    sized = Workload(**{**vars(workload), "windows": len(train)})
+    speed = train_speed(sized, (x_train, y[train], X[val], y[val]))
+    windowed = {f"windowing_{k}": v for k, v in figures.items()}
+    return {**windowed, "train_windows": len(train), **speed}
+
+
+def universe(max_windows: int | None = None, say: Any = print) -> dict[str, Any]:
+    """The universe workload on HSMD, or ``{"skipped": reason}`` when the file is absent."""
+    frame = hsmd_frame()
+    if frame is None:
+        reason = f"{HSMD} not found (the universe workload needs ../shared/data)"
+        say(f"universe: skipped: {reason}")
+        return {"skipped": reason}
+    say(f"universe: {frame['ticker'].nunique()} tickers, {len(frame):,} rows ...")
+    return {"max_windows": max_windows, **universe_speed(frame, max_windows=max_windows)}
 
 
 def keras_epoch(workload: Workload) -> dict[str, Any] | None:
@@ -333,20 +403,35 @@ def keras_epoch(workload: Workload) -> dict[str, Any] | None:
 
 
 # ------------------------------------------------------------------ report
-def run(is_quick: bool = False, say: Any = print) -> dict[str, Any]:
-    """Every measurement, as a JSON-friendly dict."""
+WORKLOADS = ("standard", "universe", "all")  # standard: w1, w2, memory, import, HSMD windowing
+
+
+def run(
+    is_quick: bool = False,
+    say: Any = print,
+    workload: str = "standard",
+    max_windows: int | None = None,
+) -> dict[str, Any]:
+    """Every measurement of ``workload`` (one of :data:`WORKLOADS`), as a JSON-friendly dict."""
+    if workload not in WORKLOADS:
+        raise ConfigError(f"workload={workload!r} is not one of {WORKLOADS}.")
     pick = quick if is_quick else (lambda w: w)
     results: dict[str, Any] = {
         "machine": machine(),
         "date": date.today().isoformat(),
         "quick": is_quick,
     }
-    for workload in (W1, W2):
-        say(f"{workload.name}: training ...")
-        results[f"{workload.name}_train"] = train_speed(pick(workload))
-        say(f"{workload.name}: inference ...")
-        results[f"{workload.name}_inference"] = inference_speed(
-            workload, windows=512 if is_quick else 10_000
+    if workload in ("universe", "all"):
+        small = 5_000 if is_quick and max_windows is None else max_windows
+        results["universe"] = universe(small, say)
+    if workload == "universe":
+        return results
+    for standard in (W1, W2):
+        say(f"{standard.name}: training ...")
+        results[f"{standard.name}_train"] = train_speed(pick(standard))
+        say(f"{standard.name}: inference ...")
+        results[f"{standard.name}_inference"] = inference_speed(
+            standard, windows=512 if is_quick else 10_000
         )
     say("memory (separate processes) ...")
     results["memory"] = peak_memory(W1, is_quick)
@@ -406,14 +491,21 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for label, key, left, right, ratio, target in rows:
+        if key not in results:
+            continue
         r = results[key]
         lines.append(f"| {label} | {r[left]:.4g} | {r[right]:.4g} | {r[ratio]:.3f} | {target} |")
-    imp = results["import"]
-    lines.append(
-        f"| `import rnncast` after `import torch, pandas` (s) | "
-        f"{imp['torch_pandas_s']:.3f} | +{imp['rnncast_extra_s']:.3f} | | <= 0.3 |"
-    )
+    if "universe" in results:
+        lines += universe_rows(results["universe"])
+    if "import" in results:
+        imp = results["import"]
+        lines.append(
+            f"| `import rnncast` after `import torch, pandas` (s) | "
+            f"{imp['torch_pandas_s']:.3f} | +{imp['rnncast_extra_s']:.3f} | | <= 0.3 |"
+        )
     for key in ("w1_train", "w2_train"):
+        if key not in results:
+            continue
         r = results[key]
         lines.append(
             f"| {key[:2]} validation MSE after the timed epochs | "
@@ -437,11 +529,29 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def universe_rows(u: dict[str, Any]) -> list[str]:
+    """The universe workload's rows of the Markdown table (or why it was skipped)."""
+    if "skipped" in u:
+        return [f"| universe workload | | skipped: {u['skipped']} | | |"]
+    size = f"{u['windowing_tickers']} tickers, {u['train_windows']:,} training windows"
+    return [
+        f"| universe training epoch (s), {size} | {u['torch_s']:.4g} | {u['rnncast_s']:.4g} | "
+        f"{u['ratio']:.3f} | <= 1.05 |",
+        f"| universe windowing: {u['windowing_rows']:,} rows -> {u['windowing_windows']:,} "
+        f"windows in {u['windowing_seconds']:.2f} s, {u['windowing_peak_mb']:.0f} MB | | | "
+        f"{u['windowing_memory_vs_float32']:.2f} x float32 input | <= 2 |",
+    ]
+
+
 def main(
-    quick: bool = False, markdown_path: str | None = None, json_path: str | None = None
+    quick: bool = False,
+    markdown_path: str | None = None,
+    json_path: str | None = None,
+    workload: str = "standard",
+    max_windows: int | None = None,
 ) -> dict[str, Any]:
     """Run, print the table, optionally write Markdown and JSON."""
-    results = run(quick)
+    results = run(quick, workload=workload, max_windows=max_windows)
     table = markdown(results)
     print(table)
     if markdown_path:

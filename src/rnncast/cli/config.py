@@ -79,7 +79,22 @@ SCHEMA: dict[str, Any] = {
             None,
             help="sample ticker (rnncast data list; default AAPL), or the one to pick from csv",
         ),
-        "csv": _f(OPTIONAL_STR, None, help="price CSV file; overrides ticker"),
+        "tickers": _f(
+            (list, type(None)),
+            None,
+            help="several tickers: picked from csv, or sample tickers (rnncast data list)",
+        ),
+        "csv": _f(
+            (str, list, type(None)),
+            None,
+            help="price CSV file, or a list of candidate files (the first that exists)",
+        ),
+        "csv_fallback": _f(
+            OPTIONAL_STR,
+            None,
+            choices=(None, "sample"),
+            help="'sample': the bundled samples when no csv file exists",
+        ),
         "date_format": _f(OPTIONAL_STR, None, help="the csv's date format, e.g. %d/%m/%Y"),
         "allow_jumps": _f(bool, False, help="accept one-day moves the data check flags"),
         "features": _f(list, ["close:log_return"], help="inputs: column or column:transform"),
@@ -205,7 +220,7 @@ def packaged_configs() -> list[str]:
 
     Example:
         >>> packaged_configs()
-        ['bilstm', 'cnn_lstm', 'gru', 'lstm', 'lstm_bn_dropout']
+        ['bilstm', 'cnn_lstm', 'gru', 'lstm', 'lstm_bn_dropout', 'universe_lstm']
     """
     folder = resources.files("rnncast.cli") / "configs"
     return sorted(
@@ -253,10 +268,19 @@ def _relative_to_file(
 ) -> None:
     """A relative ``data.csv`` written in a config file is relative to that file's folder."""
     csv = raw.get("data", {}).get("csv") if isinstance(raw.get("data"), dict) else None
-    if not isinstance(csv, str) or csv == NONE or where.startswith("packaged config"):
+    if where.startswith("packaged config"):
         return
-    if not Path(csv).expanduser().is_absolute():
-        config["data"]["csv"] = str(Path(source).parent / csv)
+    if isinstance(csv, list):
+        config["data"]["csv"] = [_beside(path, source) for path in csv]
+    elif isinstance(csv, str) and csv != NONE:
+        config["data"]["csv"] = _beside(csv, source)
+
+
+def _beside(path: Any, source: str | Path) -> Any:
+    """A relative path string read relative to the config file's folder."""
+    if not isinstance(path, str) or not path or Path(path).expanduser().is_absolute():
+        return path
+    return str(Path(source).parent / path)
 
 
 def _merge(config: dict[str, Any], raw: dict[str, Any], where: str) -> None:
@@ -321,6 +345,8 @@ def _check_values(config: dict[str, Any], where: str) -> None:
             config[section] = _none(config[section], spec)
             _check_field(section, config[section], spec, where)
     data = config["data"]
+    _check_tickers(data, where)
+    _resolve_csv(data, where)
     if not all(isinstance(f, str) for f in data["features"]) or not data["features"]:
         raise ConfigError(
             f"{where}: data.features must be a non-empty list of column names or "
@@ -359,6 +385,58 @@ def check_config(config: dict[str, Any], where: str = "config") -> dict[str, Any
     """
     _check_values(config, where)
     return config
+
+
+def _check_tickers(data: dict[str, Any], where: str) -> None:
+    """``data.tickers``: a non-empty list of symbols, not together with ``data.ticker``."""
+    tickers = data["tickers"]
+    if tickers is None:
+        return
+    if not tickers or not all(isinstance(t, str) and t.strip() for t in tickers):
+        raise ConfigError(
+            f"{where}: data.tickers must be a non-empty list of ticker symbols, e.g. "
+            f"['AAPL', 'MSFT'], got {_short(tickers)}."
+        )
+    if data["ticker"] is not None:
+        raise ConfigError(
+            f"{where}: data.ticker={data['ticker']!r} picks one series and "
+            f"data.tickers={_short(tickers)} several; set only one of them (--ticker or --tickers)."
+        )
+
+
+def _resolve_csv(data: dict[str, Any], where: str) -> None:
+    """Resolve a list of candidate ``data.csv`` files and ``data.csv_fallback``.
+
+    ``data.csv`` becomes the first candidate that is a file. When none is (or
+    none is given) and ``data.csv_fallback = "sample"``, it becomes None: the
+    bundled samples, all of them unless ``data.ticker``/``data.tickers`` picks.
+    A single ``csv`` without a fallback is left as it is (read errors name it).
+    """
+    csv, fallback = data["csv"], data["csv_fallback"]
+    if isinstance(csv, list) and (
+        not csv or not all(isinstance(p, str) and p.strip() and p != NONE for p in csv)
+    ):
+        raise ConfigError(
+            f"{where}: data.csv must be a file name or a non-empty list of file names (the "
+            f"first that exists is read), got {_short(csv)}."
+        )
+    if not isinstance(csv, list) and fallback is None:
+        return
+    candidates = csv if isinstance(csv, list) else [csv] if csv is not None else []
+    found = next((p for p in candidates if Path(p).expanduser().is_file()), None)
+    if found is not None:
+        data["csv"] = found
+    elif fallback == "sample":
+        from rnncast.datasets import available_samples
+
+        data["csv"] = None
+        if data["ticker"] is None and data["tickers"] is None:
+            data["tickers"] = available_samples()
+    else:
+        raise ConfigError(
+            f"{where}: none of the data.csv files exists ({', '.join(candidates)}); pass "
+            '--csv FILE, or set data.csv_fallback = "sample" to use the bundled samples.'
+        )
 
 
 def _check_days(forecast: dict[str, Any], where: str) -> None:

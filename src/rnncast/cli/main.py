@@ -50,6 +50,7 @@ CLI_FIXES = (
         "(rnncast data list).",
     ),
     (r"rnncast\.datasets\.download needs", "rnncast data download needs"),
+    (r"leave tickers out, or pass", "leave --tickers (data.tickers) out, or pass"),
     (
         r"Pass fill='ffill' to carry the last price forward, fill='drop' to drop those rows\.",
         "Pass --set data.fill=ffill to carry the last price forward, or --set data.fill=drop "
@@ -253,6 +254,18 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="seconds-long smoke run")
     bench.add_argument("--markdown", help="also write the table to this Markdown file")
     bench.add_argument("--json", help="also write the raw results to this JSON file")
+    bench.add_argument(
+        "--workload",
+        choices=("standard", "universe", "all"),
+        default="standard",
+        help="standard: w1, w2, memory, import time (default); universe: a global LSTM on "
+        "the 176-ticker HSMD set in ../shared/data (skipped when absent); all: both",
+    )
+    bench.add_argument(
+        "--max-windows",
+        type=int,
+        help="universe: shorten every ticker's history to about this many windows in all",
+    )
     verify = _command(
         commands,
         "verify",
@@ -351,6 +364,12 @@ def _pipeline_options(sub: argparse.ArgumentParser, config: bool = True) -> None
         )
     _data_options(sub)
     sub.add_argument(
+        "--tickers",
+        type=_ticker_list,
+        help="several tickers, comma-separated: picked from --csv, or sample tickers "
+        "(data.tickers), e.g. AAPL,MSFT",
+    )
+    sub.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -411,9 +430,14 @@ def _data_commands(commands: Any) -> None:
         "download",
         _data_download,
         "download daily prices from Yahoo Finance (needs rnncast[yahoo])",
-        "rnncast data download AAPL --start 2015-01-01 --csv aapl.csv",
+        "rnncast data download AAPL MSFT IBM --start 2015-01-01 --csv universe.csv",
     )
-    download.add_argument("ticker", help="Yahoo Finance symbol, e.g. AAPL")
+    download.add_argument(
+        "ticker", nargs="*", help="Yahoo Finance symbols, e.g. AAPL (several: one long CSV)"
+    )
+    download.add_argument(
+        "--tickers", type=_ticker_list, default=[], help="comma-separated symbols: AAPL,MSFT"
+    )
     download.add_argument("--start", help="first date, YYYY-MM-DD (default: all history)")
     download.add_argument("--end", help="end date, YYYY-MM-DD, exclusive (default: today)")
     download.add_argument("--csv", type=Path, help="also write the prices to this CSV file")
@@ -450,11 +474,18 @@ def _config(args: argparse.Namespace, source: str | None = None) -> dict[str, An
     from rnncast.cli.config import load_config
 
     overrides = list(args.overrides)
+    tickers = getattr(args, "tickers", None)
     if args.ticker:
         overrides.append(f"data.ticker={_quoted(args.ticker)}")
+        if not tickers:  # one series asked for: a config's universe does not apply
+            overrides.append("data.tickers=none")
+    if tickers:
+        overrides.append(f"data.tickers=[{', '.join(_quoted(t) for t in tickers)}]")
+        if not args.ticker:
+            overrides.append("data.ticker=none")
     if args.csv:
-        overrides += [f"data.csv={_quoted(args.csv)}"]
-        if not args.ticker:  # a config's sample ticker says nothing about this file
+        overrides += [f"data.csv={_quoted(args.csv)}", "data.csv_fallback=none"]
+        if not args.ticker and not tickers:  # a config's sample ticker says nothing about it
             overrides.append("data.ticker=none")
     if args.date_format:
         overrides.append(f"data.date_format={_quoted(args.date_format)}")
@@ -534,9 +565,9 @@ def _predict(args: argparse.Namespace) -> None:
         else load_config()["data"]
     )
     if args.ticker:
-        data = {**data, "ticker": args.ticker, "csv": None}
+        data = {**data, "ticker": args.ticker, "tickers": None, "csv": None}
     if args.csv:
-        data = {**data, "csv": str(args.csv), "ticker": args.ticker}
+        data = {**data, "csv": str(args.csv), "ticker": args.ticker, "tickers": None}
     if args.date_format:
         data = {**data, "date_format": args.date_format}
     if args.allow_jumps:
@@ -564,12 +595,42 @@ def _data_show(args: argparse.Namespace) -> None:
         print(pd.concat([frame.head(args.rows), frame.tail(args.rows)]))
 
 
-def _data_download(args: argparse.Namespace) -> None:
-    frame = rc.datasets.download(args.ticker, args.start, args.end)
-    print(f"{args.ticker}: {len(frame)} rows {frame.index[0].date()} .. {frame.index[-1].date()}")
+def _data_download(args: argparse.Namespace) -> int:
+    """One ticker: its CSV as today; several: one long CSV with a ticker column.
+
+    A ticker that fails is named on stderr and the exit status is 1, after the
+    CSV of the others is written.
+    """
+    from rnncast.datasets.tickers import long_frame
+    from rnncast.datasets.yahoo import download_each
+
+    tickers = list(dict.fromkeys([*args.ticker, *args.tickers]))
+    if not tickers:
+        raise rc.ConfigError(
+            "name at least one ticker, e.g. rnncast data download AAPL MSFT (or --tickers "
+            "AAPL,MSFT)."
+        )
+    if len(tickers) == 1:
+        frames = {tickers[0]: rc.datasets.download(tickers[0], args.start, args.end)}
+        failed: dict[str, str] = {}
+    else:
+        frames, failed = download_each(tickers, args.start, args.end)
+    for name, frame in frames.items():
+        print(f"{name}: {len(frame)} rows {frame.index[0].date()} .. {frame.index[-1].date()}")
     if args.csv:
+        frame = frames[tickers[0]] if len(tickers) == 1 else long_frame(frames)
         frame.to_csv(args.csv, index_label="date")
         print(f"written: {args.csv}")
+    if failed:
+        for name, reason in failed.items():
+            print(f"rnncast: failed: {name}: {cli_message(Exception(reason))}", file=sys.stderr)
+        print(
+            f"rnncast: {len(failed)} of {len(tickers)} tickers failed ({', '.join(failed)}); "
+            "they are not in the output.",
+            file=sys.stderr,
+        )
+        return EXIT_RUNTIME_ERROR
+    return 0
 
 
 def _config_list(args: argparse.Namespace) -> None:
@@ -592,7 +653,13 @@ def _config_show(args: argparse.Namespace) -> None:
 def _bench(args: argparse.Namespace) -> None:
     from rnncast.cli import bench
 
-    bench.main(quick=args.quick, markdown_path=args.markdown, json_path=args.json)
+    bench.main(
+        quick=args.quick,
+        markdown_path=args.markdown,
+        json_path=args.json,
+        workload=args.workload,
+        max_windows=args.max_windows,
+    )
 
 
 # ------------------------------------------------------------------ output
@@ -633,6 +700,14 @@ def _number(value: Any) -> str:
     if pd.isna(value):
         return "-"
     return f"{value:.4g}"
+
+
+def _ticker_list(text: str) -> list[str]:
+    """``--tickers AAPL,MSFT`` as ``["AAPL", "MSFT"]``; an empty list is an argparse error."""
+    tickers = [t.strip() for t in text.split(",") if t.strip()]
+    if not tickers:
+        raise argparse.ArgumentTypeError(f"expected comma-separated tickers, got {text!r}")
+    return tickers
 
 
 def _quoted(value: Path | str) -> str:

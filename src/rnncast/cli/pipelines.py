@@ -64,16 +64,23 @@ class RunResult:
 # ------------------------------------------------------------------ data and model
 def load_data(data: dict[str, Any]) -> tuple[pd.DataFrame, str]:
     """The price frame a config asks for (a CSV file, or a sample ticker)."""
+    tickers = data.get("tickers")
     if data.get("csv"):
         frame = rc.datasets.read_csv(
             data["csv"],
             ticker=data.get("ticker"),
+            tickers=tickers,
             fill=data.get("fill"),
             date_format=data.get("date_format"),
             allow_jumps=bool(data.get("allow_jumps")),
             required=_columns_in_use(data),
         )
         return _one_ticker(frame, data["csv"]), str(data["csv"])
+    if tickers:  # several samples: one long frame
+        frame = load_sample(tickers)
+        names = list(frame["ticker"].unique())
+        source = f"sample{'s' if len(names) > 1 else ''} {', '.join(names)}"
+        return _one_ticker(frame, source), source
     ticker = data.get("ticker") or "AAPL"
     return load_sample(ticker), f"sample {ticker.upper()}"
 
@@ -85,14 +92,22 @@ def _columns_in_use(data: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys([*feature_columns(data["features"]), data["target"]]))
 
 
-def load_sample(ticker: str, adjusted: bool = True) -> pd.DataFrame:
-    """A bundled sample; an unknown ticker gets the command-line fix (``--csv FILE``)."""
+def load_sample(ticker: str | list[str], adjusted: bool = True) -> pd.DataFrame:
+    """A bundled sample (a list: several, as a long frame); unknown tickers get the CLI fix."""
     samples = rc.datasets.available_samples()
-    if str(ticker).upper() not in samples:
+    asked = [ticker] if isinstance(ticker, str) else list(ticker)
+    unknown = [t for t in asked if str(t).upper() not in samples]
+    if unknown and isinstance(ticker, str):
         raise ConfigError(
             f"no sample data for ticker {ticker!r}; available: {', '.join(samples)}. For other "
             f"tickers, run: rnncast data download {ticker} --csv {str(ticker).lower()}.csv, then "
             f"pass --csv {str(ticker).lower()}.csv to run, train, backtest or predict."
+        )
+    if unknown:
+        raise ConfigError(
+            f"no sample data for {', '.join(map(repr, unknown))}; available: "
+            f"{', '.join(samples)}. For other tickers, run: rnncast data download "
+            f"{' '.join(asked)} --csv universe.csv, then pass --csv universe.csv."
         )
     return rc.datasets.load_sample(ticker, adjusted=adjusted)
 

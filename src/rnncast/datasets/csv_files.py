@@ -15,6 +15,7 @@ import pandas as pd
 
 from rnncast.datasets.formats import to_price_frame
 from rnncast.datasets.prices import finish
+from rnncast.datasets.tickers import select_tickers
 from rnncast.exceptions import ConfigError, DataError
 
 PathOrBuffer = str | os.PathLike[str] | IO[str] | IO[bytes]
@@ -26,6 +27,7 @@ def read_csv(
     date_column: str | None = None,
     columns: Mapping[str, str] | None = None,
     ticker: str | None = None,
+    tickers: Sequence[str] | None = None,
     adjusted: bool = True,
     validate: bool = True,
     fill: str | None = None,
@@ -79,6 +81,11 @@ def read_csv(
             ones it has. For a file without a ticker column the ticker must
             be in the file's name (``msft.csv``, ``MSFT_daily.csv``), else it
             is an error: the ticker would be silently ignored.
+        tickers: Keep only these tickers of a multi-ticker file (any case),
+            as a long frame with the ``ticker`` column, before validation (so
+            the other tickers' rows never block the file). Tickers the file
+            lacks are an error naming them and listing the ones it has
+            (:func:`rnncast.datasets.tickers.select_tickers`).
         adjusted: When True (default) and the file has an adjusted close,
             open/high/low/close are scaled by ``adj_close / close`` exactly as
             in :func:`load_sample`. False keeps the raw prices.
@@ -119,6 +126,10 @@ def read_csv(
     """
     if fill is not None and not validate:
         raise ConfigError(f"fill={fill!r} needs validate=True (filling happens during validation).")
+    if ticker is not None and tickers is not None:
+        raise ConfigError(
+            f"pass ticker={ticker!r} for one series or tickers={tickers!r} for several, not both."
+        )
     source = _describe_source(path_or_buffer)
     table = _read_table(path_or_buffer, source, read_csv_kwargs)
     frame = to_price_frame(
@@ -129,6 +140,8 @@ def read_csv(
         ticker=ticker,
         date_format=date_format,
     )
+    if tickers is not None:
+        frame = select_tickers(frame, tickers, source)
     return finish(
         frame,
         source,

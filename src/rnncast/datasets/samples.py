@@ -8,6 +8,7 @@ copied unchanged from the ``bokeh_sampledata`` package; see
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from rnncast.datasets.formats import to_price_frame
 from rnncast.datasets.prices import finish
+from rnncast.datasets.tickers import check_tickers, long_frame
 from rnncast.exceptions import DataError
 
 SAMPLE_TICKERS = ("AAPL", "FB", "GOOG", "IBM", "MSFT")
@@ -33,7 +35,7 @@ def available_samples() -> list[str]:
     return list(SAMPLE_TICKERS)
 
 
-def load_sample(ticker: str = "AAPL", *, adjusted: bool = True) -> pd.DataFrame:
+def load_sample(ticker: str | Sequence[str] = "AAPL", *, adjusted: bool = True) -> pd.DataFrame:
     """Load real daily prices that ship with the install (no network needed).
 
     The data are public-domain Quandl WIKI prices (AAPL, IBM, MSFT from
@@ -41,7 +43,9 @@ def load_sample(ticker: str = "AAPL", *, adjusted: bool = True) -> pd.DataFrame:
     2013-03-01), stored in the package as ``sample_data/stocks.csv.gz``.
 
     Args:
-        ticker: One of :func:`available_samples` (case-insensitive).
+        ticker: One of :func:`available_samples` (case-insensitive), or a
+            list of them for one long frame with a ``ticker`` column (rows
+            grouped by ticker in sorted order), e.g. ``available_samples()``.
         adjusted: When True (default) open/high/low/close are multiplied by
             ``adj_close / close`` so splits and dividends do not show up as
             jumps (AAPL's 2:1 split on 2005-02-28 is not a -50% day). When
@@ -50,17 +54,24 @@ def load_sample(ticker: str = "AAPL", *, adjusted: bool = True) -> pd.DataFrame:
 
     Returns:
         DataFrame indexed by ``date`` with float64 columns
-        ``open, high, low, close, adj_close, volume``.
+        ``open, high, low, close, adj_close, volume`` (after a ``ticker``
+        column when a list was given).
 
     Raises:
-        DataError: for an unknown ticker, listing the available ones.
+        DataError: for an unknown ticker (every one of a list), listing the
+            available ones.
 
     Example:
         >>> import rnncast as rc
         >>> frame = rc.datasets.load_sample("AAPL")
         >>> list(frame.columns), len(frame)
         (['open', 'high', 'low', 'close', 'adj_close', 'volume'], 3270)
+        >>> universe = rc.datasets.load_sample(["msft", "AAPL"])
+        >>> universe["ticker"].unique().tolist(), len(universe)
+        (['AAPL', 'MSFT'], 6540)
     """
+    if not isinstance(ticker, str):
+        return _load_samples(ticker, adjusted)
     symbol = str(ticker).upper()
     if symbol not in SAMPLE_TICKERS:
         raise DataError(
@@ -71,6 +82,19 @@ def load_sample(ticker: str = "AAPL", *, adjusted: bool = True) -> pd.DataFrame:
     rows = table[table[_TICKER] == symbol].drop(columns=_TICKER).reset_index(drop=True)
     source = f"the {symbol} sample"
     return finish(to_price_frame(rows, source), source, adjusted=adjusted)
+
+
+def _load_samples(tickers: Sequence[str], adjusted: bool) -> pd.DataFrame:
+    """Several samples as one long frame, tickers in sorted order."""
+    symbols = sorted({t.upper() for t in check_tickers(tickers)})
+    unknown = [s for s in symbols if s not in SAMPLE_TICKERS]
+    if unknown:
+        raise DataError(
+            f"no sample data for {', '.join(map(repr, unknown))}; available: "
+            f"{', '.join(SAMPLE_TICKERS)}. Use rc.datasets.read_csv or rc.datasets.download "
+            "for other tickers."
+        )
+    return long_frame({s: load_sample(s, adjusted=adjusted) for s in symbols})
 
 
 @cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ from rnncast.datasets.csv_files import read_csv
 from rnncast.datasets.formats import describe_columns, to_price_frame
 from rnncast.datasets.prices import adjust_ohlc, finish
 from rnncast.datasets.samples import SAMPLE_TICKERS
+from rnncast.datasets.tickers import long_frame
 from rnncast.exceptions import ConfigError, DownloadError
 
 OFFLINE_HINT = (
@@ -29,7 +30,7 @@ OFFLINE_HINT = (
 
 
 def download(
-    ticker: str,
+    ticker: str | Sequence[str],
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     *,
@@ -49,8 +50,15 @@ def download(
     until refreshed. When the download fails (no network, Yahoo unavailable,
     unknown ticker) an existing cache file is used with a warning.
 
+    A list of symbols gives one long frame with a ``ticker`` column (rows
+    grouped by ticker in sorted order), each symbol fetched and cached on its
+    own. A symbol that fails is never dropped silently: when some fail, a
+    warning names each with its reason and the others are returned; when all
+    fail, the ``DownloadError`` names them.
+
     Args:
-        ticker: One Yahoo Finance symbol, e.g. ``"AAPL"``, ``"^GSPC"``, ``"BRK-B"``.
+        ticker: One Yahoo Finance symbol, e.g. ``"AAPL"``, ``"^GSPC"``, ``"BRK-B"``,
+            or a list of them.
         start: First date (inclusive), e.g. ``"2015-01-01"``; None for the
             whole history (when ``end`` is None too).
         end: Last date (exclusive, as in yfinance); None for up to today.
@@ -61,11 +69,12 @@ def download(
 
     Returns:
         DataFrame indexed by ``date`` with float64 columns
-        ``open, high, low, close, adj_close, volume``.
+        ``open, high, low, close, adj_close, volume`` (after a ``ticker``
+        column for a list of symbols).
 
     Raises:
         DownloadError: when yfinance is not installed, or the download fails
-            and nothing is cached.
+            and nothing is cached (for a list: for every symbol).
         ConfigError: for a ticker that is not one string or unparseable dates.
         DataError: when the downloaded data do not pass validation.
 
@@ -75,6 +84,13 @@ def download(
         >>> list(frame.columns)  # doctest: +SKIP
         ['open', 'high', 'low', 'close', 'adj_close', 'volume']
     """
+    if not isinstance(ticker, str) and isinstance(ticker, Sequence) and ticker:
+        frames, failed = download_each(
+            ticker, start, end, cache_dir=cache_dir, refresh=refresh, adjusted=adjusted
+        )
+        if failed:
+            warnings.warn(partial_failure(frames, failed), stacklevel=2)
+        return long_frame(frames)
     symbol = check_symbol(ticker)
     path = cache_file(cache_dir, symbol, start, end)
     if path.exists() and not refresh:
@@ -97,10 +113,51 @@ def check_symbol(ticker: object) -> str:
     """The upper-cased symbol, or ``ConfigError`` for anything but one non-empty string."""
     if not isinstance(ticker, str) or not ticker.strip():
         raise ConfigError(
-            f"download takes one ticker symbol as a string, got {ticker!r}; "
-            "call it once per ticker."
+            f"download takes a ticker symbol as a string or a non-empty list of them, got "
+            f"{ticker!r}."
         )
     return ticker.strip().upper()
+
+
+def download_each(
+    tickers: Sequence[str], start: Any = None, end: Any = None, **options: Any
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """``({symbol: frame}, {symbol: reason})``: every symbol downloaded on its own.
+
+    ``options`` are :func:`download`'s keyword arguments. Raises
+    ``DownloadError`` when every symbol fails (naming them all, with the first
+    failure's reason: usually shared, e.g. no network), and ``ConfigError``
+    for bad symbols or dates before anything is fetched.
+    """
+    symbols = list(dict.fromkeys(check_symbol(t) for t in tickers))
+    for symbol in symbols:
+        cache_file(options.get("cache_dir"), symbol, start, end)  # bad dates fail first
+    frames, failed = {}, {}
+    for symbol in symbols:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                frames[symbol] = download(symbol, start, end, **options)
+        except DownloadError as err:
+            failed[symbol] = str(err)
+            continue
+        for warning in caught:  # e.g. a stale cache: re-issued, naming the symbol
+            warnings.warn(f"{symbol}: {warning.message}", warning.category, stacklevel=3)
+    if not frames:
+        first = next(iter(failed.values()))  # they usually share the cause (no network)
+        raise DownloadError(
+            f"no ticker could be downloaded ({', '.join(failed)}); the first failure: {first}"
+        )
+    return frames, failed
+
+
+def partial_failure(frames: dict[str, pd.DataFrame], failed: dict[str, str]) -> str:
+    """The warning of a partly failed download: which symbols are missing, and why."""
+    reasons = "; ".join(f"{s}: {r}" for s, r in failed.items())
+    return (
+        f"downloaded {len(frames)} of {len(frames) + len(failed)} tickers; "
+        f"failed: {', '.join(failed)} (they are not in the result). {reasons}"
+    )
 
 
 def import_yfinance(offline_hint: str) -> Any:
