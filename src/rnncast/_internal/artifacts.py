@@ -231,8 +231,18 @@ FORECASTER_SCHEMA = obj(
         "train": obj({"start": STR, "end": STR, "rows": _count, "sha256": STR}),
         "train_scale": optional(NUM),
         "learned_nothing": BOOL,
-        "calibration_scores": optional(_NUMBERS),
+        "calibration_scores": optional(one_of(_NUMBERS, obj(values=_NUMBERS))),  # per ticker
         "residuals": optional(_NUMBERS),  # rnncast 0.1
+        "universe": optional(
+            obj(
+                {
+                    "tickers": list_of(STR),
+                    "skipped": list_of(STR),
+                    "train_ranges": obj(values=list_of(NUM)),
+                },
+                required=("tickers",),
+            )
+        ),
     },
     required=("forecaster", "windowizer", "train", "train_scale"),
 )

@@ -319,6 +319,50 @@ class Windowizer:
         self._scale_into(window, _Segment(None, rows.iloc[:0], rows), self.scalers_[None])
         return window[None]  # (1, lookback, n_features)
 
+    def last_windows(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """The window ending on every ticker's last row of a long frame, and the tickers.
+
+        The multi-ticker :meth:`last_window`: each ticker's last
+        ``lookback`` (+1 for returns) rows, scaled with that ticker's scalers.
+
+        Returns:
+            float32 ``(n_tickers, lookback, n_features)`` and the tickers in
+            order of first appearance in ``frame``.
+
+        Example:
+            >>> import pandas as pd, rnncast as rc
+            >>> frames = [rc.datasets.load_sample(t).iloc[:200] for t in ("IBM", "MSFT")]
+            >>> long = pd.concat([f.assign(ticker=t) for f, t in zip(frames, ("IBM", "MSFT"))])
+            >>> win = rc.data.Windowizer(lookback=10).fit(long)
+            >>> X, tickers = win.last_windows(long)
+            >>> X.shape, tickers
+            ((2, 10, 1), ['IBM', 'MSFT'])
+        """
+        self._check_fitted()
+        if TICKER_COLUMN not in frame.columns or self.tickers_ is None:
+            raise DataError(
+                "last_windows takes a long frame with a 'ticker' column from a Windowizer "
+                "fitted on one; use last_window for one series."
+            )
+        _check_columns(frame, self._columns, "frame")
+        needed = self.lookback + self._lag
+        names, windows = [], []
+        for ticker, rows in iter_tickers(frame):
+            self._check_seen([ticker])
+            if len(rows) < needed:
+                raise DataError(
+                    f"ticker {ticker!r} has {len(rows)} rows but one window needs {needed} "
+                    f"(lookback={self.lookback}{self._lag_note()})."
+                )
+            rows = rows.iloc[len(rows) - needed :]
+            check_dates(rows.index, ticker)
+            window = np.empty((self.lookback, len(self.feature_list)), dtype=np.float32)
+            segment = _Segment(ticker, rows.iloc[:0], rows)
+            self._scale_into(window, segment, self.scalers_[self._key(ticker)])
+            names.append(ticker)
+            windows.append(window)
+        return np.stack(windows), names  # (n_tickers, lookback, n_features)
+
     def get_params(self) -> dict[str, object]:
         """Constructor arguments (scikit-learn's ``get_params``)."""
         return {
