@@ -160,7 +160,7 @@ def test_predict_next_equals_the_last_window_forecast_by_hand(fitted, universe):
 
 def test_intervals_are_conformal_per_ticker(fitted, universe):
     fc, *_ = fitted
-    with pytest.warns(UserWarning, match=r"no calibration rows for ticker\(s\) \['D'\]"):
+    with pytest.warns(UserWarning, match=r"no calibration rows for ticker\(s\) \[.D.\]: their 80%"):
         forecast = fc.predict_next(universe, days=2, interval=0.8)
     assert (forecast.xs("D")["upper"] == np.inf).all()  # delisted before calibration
     for ticker in ("A", "B"):
@@ -248,3 +248,21 @@ def test_the_bundled_sample_universe_end_to_end():
         rc.datasets.available_samples()
     )
     assert (forecast.index.get_level_values("date") == pd.Timestamp("2013-03-04")).all()
+
+
+def test_last_windows_scale_each_tickers_last_rows_even_interleaved(fitted, universe):
+    fc, *_ = fitted
+    X, names = fc.windowizer_.last_windows(universe)
+    assert names == ["A", "B", "C", "D"] and X.shape == (4, LOOKBACK, 1)
+    for window, ticker in zip(X, names, strict=True):
+        close = universe[universe.ticker == ticker]["close"].to_numpy()[-(LOOKBACK + 1) :]
+        scaler = fc.windowizer_.scalers_[ticker]
+        expected = (np.diff(np.log(close)) - scaler.center_[0]) / scaler.scale_[0]
+        np.testing.assert_allclose(window[:, 0], expected, rtol=1e-5)
+    by_date = universe.reset_index().sort_values(["date", "ticker"]).set_index("date")
+    X2, names2 = fc.windowizer_.last_windows(by_date)
+    np.testing.assert_array_equal(X2, X)
+    assert names2 == names
+    pd.testing.assert_frame_equal(
+        fc.predict_next(by_date, days=2), fc.predict_next(universe, days=2)
+    )

@@ -345,23 +345,24 @@ class Windowizer:
                 "fitted on one; use last_window for one series."
             )
         _check_columns(frame, self._columns, "frame")
-        needed = self.lookback + self._lag
-        names, windows = [], []
-        for ticker, rows in iter_tickers(frame):
-            self._check_seen([ticker])
-            if len(rows) < needed:
+        needed, columns, specs = self.lookback + self._lag, self._columns, self._specs
+        frame, names, starts, ends = ticker_spans(frame)
+        self._check_seen(names)
+        values = _values(frame, columns)  # (n_rows, n_columns) float64, checked once
+        check_positive(values, columns, specs, frame.index)
+        stamps = frame.index.asi8
+        windows = np.empty((len(names), self.lookback, len(self.feature_list)), dtype=np.float32)
+        for i, (ticker, start, end) in enumerate(zip(names, starts, ends, strict=True)):
+            if end - start < needed:
                 raise DataError(
-                    f"ticker {ticker!r} has {len(rows)} rows but one window needs {needed} "
+                    f"ticker {ticker!r} has {end - start} rows but one window needs {needed} "
                     f"(lookback={self.lookback}{self._lag_note()})."
                 )
-            rows = rows.iloc[len(rows) - needed :]
-            check_dates(rows.index, ticker)
-            window = np.empty((self.lookback, len(self.feature_list)), dtype=np.float32)
-            segment = _Segment(ticker, rows.iloc[:0], rows)
-            self._scale_into(window, segment, self.scalers_[self._key(ticker)])
-            names.append(ticker)
-            windows.append(window)
-        return np.stack(windows), names  # (n_tickers, lookback, n_features)
+            if (np.diff(stamps[end - needed : end]) <= 0).any():
+                check_dates(frame.index[end - needed : end], ticker)  # raises, naming the dates
+            inputs = feature_rows(values[end - needed : end], columns, specs, self._lag)
+            self.scalers_[self._key(ticker)].transform(inputs, out=windows[i])
+        return windows, names  # (n_tickers, lookback, n_features)
 
     def get_params(self) -> dict[str, object]:
         """Constructor arguments (scikit-learn's ``get_params``)."""
@@ -558,6 +559,28 @@ def _check_columns(frame: pd.DataFrame, needed: list[str], what: str) -> None:
     for column in dict.fromkeys(needed):
         if not pd.api.types.is_numeric_dtype(frame[column]):
             raise DataError(f"column {column!r} is {frame[column].dtype}, not numeric.")
+
+
+def ticker_spans(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str], np.ndarray, np.ndarray]:
+    """``frame`` with each ticker's rows together, its tickers and their row spans.
+
+    One pass over the ticker column; an interleaved frame is regrouped
+    stably (tickers in order of first appearance, dates kept in order).
+
+    Example:
+        >>> frame = pd.DataFrame({"ticker": list("ABAB"), "close": [1.0, 2.0, 3.0, 4.0]})
+        >>> grouped, names, starts, ends = ticker_spans(frame)
+        >>> grouped["close"].tolist(), names, starts.tolist(), ends.tolist()
+        ([1.0, 3.0, 2.0, 4.0], ['A', 'B'], [0, 2], [2, 4])
+    """
+    names = frame[TICKER_COLUMN].to_numpy()
+    change = np.flatnonzero(names[1:] != names[:-1]) + 1
+    starts = np.concatenate([[0], change]).astype(np.int64)
+    ends = np.concatenate([change, [len(names)]]).astype(np.int64)
+    if len(set(names[starts])) != len(starts):  # interleaved: group stably first
+        codes, _ = pd.factorize(names, sort=False)
+        return ticker_spans(frame.iloc[np.argsort(codes, kind="stable")])
+    return frame, [str(n) for n in names[starts]], starts, ends
 
 
 def _values(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:

@@ -287,7 +287,8 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         predict = predict or self.model_.predict
         if self.strategy == "direct":
             y_hat = predict(X, batch_size=1024)  # (n, horizon)
-            prices = self.windowizer_.inverse_transform_target(y_hat, base=base, ticker=tickers)
+            per_ticker = {} if tickers is None else {"ticker": tickers}
+            prices = self.windowizer_.inverse_transform_target(y_hat, base=base, **per_ticker)
             prices = prices[:, :steps]
         else:
             prices = self._recursive(X, base, steps, predict, tickers)
@@ -373,8 +374,9 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         prices = np.empty((len(window), steps))
         for k in range(steps):
             y_hat = predict(window, batch_size=1024)  # (n, 1)
+            per_ticker = {} if tickers is None else {"ticker": tickers}
             prices[:, k] = self.windowizer_.inverse_transform_target(
-                y_hat, base=base, ticker=tickers
+                y_hat, base=base, **per_ticker
             )[:, 0]
             row = self._scale_rows(next_row(prices[:, k], base, specs), tickers)  # (n, F)
             window = np.concatenate([window[:, 1:], row[:, None, :]], axis=1)

@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,14 +54,14 @@ from rnncast._internal.windows import Windows
 from rnncast.data.calendar import next_trading_days
 from rnncast.data.features import feature_columns, max_lag, parse_features
 from rnncast.data.validation import TICKER_COLUMN, iter_tickers
+from rnncast.data.windowizer import ticker_spans
 from rnncast.exceptions import ArtifactError, ConfigError, DataError, NotFittedError
-from rnncast.forecasting.conformal import check_coverage
+from rnncast.forecasting.conformal import _EPS, check_coverage, min_calibration_size
 from rnncast.forecasting.diagnostics import learned_only_the_mean
 from rnncast.forecasting.intervals import (
     RECURSIVE_CALIBRATION_STEPS,
     calibration_scores,
     check_method,
-    conformal_band,
     mc_dropout_band,
 )
 
@@ -356,10 +357,11 @@ class UniverseMethods:
         ticker: str | list[str] | None,
     ) -> pd.DataFrame:
         """``predict_next`` for every ticker: one batched forward pass over their last windows."""
-        frame = _require_long(frame, "frame")
+        need = self.lookback + self._lag
+        frame = tails(_require_long(frame, "frame"), need)  # (<= n_tickers * need rows)
         if ticker is not None:
             frame = _pick(frame, ticker)
-        frame = self._forecastable(frame, None, self.lookback + self._lag)
+        frame = self._forecastable(frame, None, need)
         X, names = self.windowizer_.last_windows(frame)  # (k, lookback, F)
         last = frame.groupby(TICKER_COLUMN, sort=False).tail(1)
         last_dates = pd.Series(last.index, index=last[TICKER_COLUMN].astype(str).to_numpy())
@@ -439,7 +441,7 @@ class UniverseMethods:
         if check_method(method) == "mc_dropout":
             draws = self._mc_dropout(X, base, steps, samples, tickers=tickers)
         lower, upper = np.empty_like(forecast), np.empty_like(forecast)
-        missing = []
+        missing, few = [], []
         for ticker in pd.unique(tickers):
             rows = tickers == ticker
             scores = self._ticker_scores(ticker, steps)
@@ -447,18 +449,24 @@ class UniverseMethods:
                 lower[rows], upper[rows] = 0.0, np.inf
                 missing.append(ticker)
             elif draws is None:
-                lower[rows], upper[rows] = conformal_band(forecast[rows], scores, coverage)
+                q = conformal_quantiles(scores, coverage)  # (steps,)
+                few += [ticker] if np.isinf(q).any() else []
+                lower[rows], upper[rows] = forecast[rows] * np.exp(-q), forecast[rows] * np.exp(q)
             else:
                 lower[rows], upper[rows] = mc_dropout_band(
                     forecast[rows], draws[rows], scores, coverage
                 )
-        if missing:
-            warnings.warn(
-                f"no calibration rows for ticker(s) {missing[:20]}: their intervals are "
-                "unbounded; give them validation rows.",
-                UserWarning,
-                stacklevel=3,
-            )
+        for names, why in (
+            (missing, "no calibration rows"),
+            (few, f"fewer than {min_calibration_size(coverage)} calibration rows"),
+        ):
+            if names:
+                warnings.warn(
+                    f"{why} for ticker(s) {names[:20]}: their {coverage:.0%} intervals are "
+                    "unbounded; lengthen the validation part or lower the coverage.",
+                    UserWarning,
+                    stacklevel=3,
+                )
         return lower, upper
 
     # -------------------------------------------------------------- scoring
@@ -594,6 +602,38 @@ class UniverseMethods:
         self.tickers_ = tickers
         self.skipped_tickers_ = list(state.get("skipped", []))
         self.train_ranges_ = {t: tuple(r) for t, r in state.get("train_ranges", {}).items()}
+
+
+def conformal_quantiles(scores: np.ndarray, coverage: float) -> np.ndarray:
+    """:func:`~rnncast.forecasting.conformal.conformal_quantile` of every column of ``scores``.
+
+    Example:
+        >>> conformal_quantiles(np.arange(1.0, 20.0)[:, None] * [1, 2], 0.9).tolist()
+        [18.0, 36.0]
+    """
+    n = len(scores)  # scores: (n, steps)
+    rank = math.ceil((n + 1) * check_coverage(coverage) - _EPS)
+    if rank > n:
+        return np.full(scores.shape[1], np.inf)
+    return np.partition(scores, rank - 1, axis=0)[rank - 1]
+
+
+def tails(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """Each ticker's last ``rows`` rows (all of a shorter one), grouped by ticker.
+
+    One pass over the ticker column, then one gather: what ``predict_next``
+    needs of a long history, without grouping a million rows.
+
+    Example:
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"ticker": list("AAABB"), "close": [1.0, 2, 3, 4, 5]})
+        >>> tails(frame, 2)["close"].tolist()
+        [2.0, 3.0, 4.0, 5.0]
+    """
+    frame, _, starts, ends = ticker_spans(frame)
+    first = np.maximum(starts, ends - rows)
+    keep = np.concatenate([np.arange(a, b) for a, b in zip(first, ends, strict=True)])
+    return frame.iloc[keep]
 
 
 def _range(prices: pd.Series) -> tuple[float, float]:
