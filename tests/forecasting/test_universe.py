@@ -267,3 +267,21 @@ def test_last_windows_scale_each_tickers_last_rows_even_interleaved(fitted, univ
         fc.predict_next(by_date, days=2).sort_index(),
         fc.predict_next(universe, days=2).sort_index(),
     )
+
+
+def test_the_recursive_strategy_feeds_each_ticker_its_own_scaled_forecasts(universe):
+    train = rc.data.chronological_split(universe).train
+    fc = make(seed=0, strategy="recursive").fit(train, epochs=1, batch_size=128, verbose=0)
+    forecast = fc.predict_next(universe, days=3)
+    for ticker in ("B", "C"):
+        close = universe[universe.ticker == ticker]["close"].to_numpy()
+        scaler, target = fc.windowizer_.scalers_[ticker], fc.windowizer_.target_scalers_[ticker]
+        window = (np.diff(np.log(close[-(LOOKBACK + 1) :])) - scaler.center_[0]) / scaler.scale_[0]
+        price, expected = close[-1], []
+        for _ in range(3):
+            step = fc.model_.predict(window[None, :, None].astype(np.float32))[0, 0]
+            move = step * target.scale_[0] + target.center_[0]  # the log return
+            price = price * np.exp(move)
+            expected.append(price)
+            window = np.append(window[1:], (move - scaler.center_[0]) / scaler.scale_[0])
+        np.testing.assert_allclose(forecast.xs(ticker)["forecast"], expected, rtol=1e-5)
