@@ -249,7 +249,8 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         Returns:
             DataFrame indexed by ``date``, the session of step 1, with columns
             ``step_1 .. step_<horizon>`` (step ``k`` forecasts the session
-            ``k-1`` rows later).
+            ``k-1`` rows later). A Forecaster fitted on many tickers takes
+            long frames and indexes the result by ``(ticker, date)``.
         """
         self._check_fitted()
         if self._is_universe:

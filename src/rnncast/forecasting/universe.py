@@ -513,8 +513,9 @@ class UniverseMethods:
         and baselines' forecasts (``forecasts``, default
         :meth:`forecasts`), the last price each window knew (``base``), the
         training prices (``train_prices``, MASE's scale) and the conformal
-        ``intervals``: what :meth:`score` passes to
-        :func:`rnncast.evaluate.evaluate_forecasts` for one series.
+        ``intervals`` (tickers without calibration rows have none): what
+        :meth:`score` passes to :func:`rnncast.evaluate.evaluate_forecasts`
+        for one series.
 
         Example:
             >>> import pandas as pd, rnncast as rc
@@ -540,8 +541,9 @@ class UniverseMethods:
         tickers = list(forecasts)
         intervals = None
         if interval is not None and self.calibration_scores_ is not None:
+            calibrated = [t for t in tickers if t in self.calibration_scores_]  # others: none
             intervals = {
-                t: self._ticker_intervals(t, forecasts[t]["model"], interval) for t in tickers
+                t: self._ticker_intervals(t, forecasts[t]["model"], interval) for t in calibrated
             }
         return {
             "actual": {t: tests[t][self.target] for t in tickers},
