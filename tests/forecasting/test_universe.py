@@ -285,3 +285,15 @@ def test_the_recursive_strategy_feeds_each_ticker_its_own_scaled_forecasts(unive
             expected.append(price)
             window = np.append(window[1:], (move - scaler.center_[0]) / scaler.scale_[0])
         np.testing.assert_allclose(forecast.xs(ticker)["forecast"], expected, rtol=1e-5)
+
+
+def test_the_divergence_check_runs_per_ticker_and_names_it(fitted):
+    fc, *_ = fitted
+    low_b, high_b = fc.train_ranges_["B"]
+    base = np.array([100.0, high_b, high_b])  # A's last price, then B's
+    prices = np.array([[150.0], [high_b * 1.5], [high_b * 11]])  # B's last: > 10x B's prices
+    tickers = np.array(["A", "B", "B"], dtype=object)
+    with pytest.raises(rc.exceptions.TrainingDivergedError, match=r"forecast\(s\) of ticker 'B'"):
+        fc._check_sane(prices, base, tickers)
+    fc._check_sane(prices[:2], base[:2], tickers[:2])  # B within 10x of its own prices
+    assert low_b < high_b

@@ -40,7 +40,12 @@ from rnncast.exceptions import (
 from rnncast.forecasting.diagnostics import learned_only_the_mean
 from rnncast.forecasting.intervals import IntervalMethods, split_calibration
 from rnncast.forecasting.scoring import ScoringMethods
-from rnncast.forecasting.universe import UniverseMethods, is_universe, to_long
+from rnncast.forecasting.universe import (
+    UniverseMethods,
+    diverged_tickers,
+    is_universe,
+    to_long,
+)
 from rnncast.layers import Layer, serialize
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
@@ -303,9 +308,9 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         if tickers is None:
             self._check_range(prices, base, getattr(self, "train_range_", ()))
             return
-        tickers = np.asarray(tickers, dtype=object)
-        for ticker in pd.unique(tickers):
-            rows = tickers == ticker
+        bad = diverged_tickers(prices, base, tickers, self.train_ranges_, SANE_FACTOR)
+        for ticker in bad[:1]:  # the full check of the first one raises, naming it
+            rows = np.asarray(tickers, dtype=object) == ticker
             known = self.train_ranges_.get(ticker, ())
             self._check_range(np.asarray(prices)[rows], np.asarray(base)[rows], known, ticker)
 

@@ -638,6 +638,43 @@ def tails(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
     return frame.iloc[keep]
 
 
+def diverged_tickers(
+    prices: np.ndarray,
+    base: np.ndarray,
+    tickers: np.ndarray,
+    train_ranges: Mapping[str, tuple[float, float]],
+    factor: float,
+) -> list[str]:
+    """Tickers with a forecast that is not finite or ``factor``x outside the prices it knew.
+
+    A ticker's known prices are its training range and the bases of its
+    windows (the Forecaster's one-series divergence check, vectorized over tickers).
+
+    Example:
+        >>> import numpy as np
+        >>> prices = np.array([[101.0], [5000.0]])
+        >>> diverged_tickers(prices, np.array([100.0, 100.0]), np.array(["A", "B"]), {}, 10.0)
+        ['B']
+    """
+    prices = np.asarray(prices, dtype=np.float64).reshape(len(base), -1)  # (n, steps)
+    base = np.asarray(base, dtype=np.float64)  # (n,)
+    codes, names = pd.factorize(np.asarray(tickers, dtype=object))
+    low, high = np.full(len(names), np.inf), np.full(len(names), -np.inf)
+    finite = np.isfinite(base)
+    np.minimum.at(low, codes[finite], base[finite])
+    np.maximum.at(high, codes[finite], base[finite])
+    known = np.array([train_ranges.get(t, (np.nan, np.nan)) for t in names], dtype=np.float64)
+    low, high = np.fmin(low, known[:, 0]), np.fmax(high, known[:, 1])  # (n_tickers,)
+    span = factor * np.maximum(np.abs(low), np.abs(high))
+    lower = np.where(low > 0, low / factor, -span)
+    upper = np.where(low > 0, high * factor, span)
+    unknown = ~np.isfinite(low) | ~np.isfinite(high)  # nothing known: check finiteness only
+    lower, upper = np.where(unknown, -np.inf, lower), np.where(unknown, np.inf, upper)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(prices) | (prices < lower[codes, None]) | (prices > upper[codes, None])
+    return [str(names[c]) for c in pd.unique(codes[bad.any(axis=1)])]
+
+
 def _range(prices: pd.Series) -> tuple[float, float]:
     values = prices.to_numpy(np.float64)
     return float(np.nanmin(values)), float(np.nanmax(values))
@@ -655,5 +692,8 @@ def _pick(frame: pd.DataFrame, ticker: str | list[str]) -> pd.DataFrame:
 def _next_sessions(last_dates: pd.Series, days: int, calendar: str) -> pd.DatetimeIndex:
     """The ``days`` sessions after each ticker's last date, flat ``(n_tickers * days,)``."""
     last = last_dates.to_numpy()  # datetime64
-    unique = {d: next_trading_days(pd.Timestamp(d), days, calendar) for d in np.unique(last)}
-    return pd.DatetimeIndex(np.concatenate([unique[d].to_numpy() for d in last]), name="date")
+    unique, where = np.unique(last, return_inverse=True)
+    sessions = np.stack(
+        [next_trading_days(pd.Timestamp(d), days, calendar).to_numpy() for d in unique]
+    )  # (n_unique, days)
+    return pd.DatetimeIndex(sessions[where].ravel(), name="date")
