@@ -233,6 +233,7 @@ def test_scoring_inputs_per_ticker_are_the_one_series_inputs(fitted):
     assert inputs["interval_level"] == 0.8 and inputs["learned_nothing"] in (True, False)
 
 
+@pytest.mark.slow
 def test_the_bundled_sample_universe_end_to_end():
     frames = [
         rc.datasets.load_sample(t).iloc[-600:].assign(ticker=t)

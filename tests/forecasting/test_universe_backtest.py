@@ -83,6 +83,7 @@ def test_predictions_and_metrics_per_ticker_and_pooled(result, universe):
     assert "pooled over tickers" in str(result)
 
 
+@pytest.mark.slow
 def test_perturbing_later_rows_changes_no_earlier_forecast(result, universe):
     cut = pd.Timestamp(result.folds["test_start"].iloc[1])
     changed = universe.copy()
