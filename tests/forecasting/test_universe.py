@@ -298,3 +298,22 @@ def test_the_divergence_check_runs_per_ticker_and_names_it(fitted):
         fc._check_sane(prices, base, tickers)
     fc._check_sane(prices[:2], base[:2], tickers[:2])  # B within 10x of its own prices
     assert low_b < high_b
+
+
+def test_evaluate_scores_every_ticker_as_one_series_on_the_same_inputs(fitted):
+    pytest.importorskip("rnncast.evaluate.universe")  # the universe evaluator (issue 15)
+    fc, _, val, test = fitted
+    forecasts = fc.forecasts(test, val, baselines=[])
+    report = fc.score(test, forecasts, context=val, interval=None)
+    assert type(report).__name__ == "UniverseReport" and sorted(report.tickers) == ["A", "B", "C"]
+    inputs = fc.scoring_inputs(test, forecasts, val, interval=None)
+    one = rc.evaluate.evaluate_forecasts(
+        inputs["actual"]["A"],
+        inputs["forecasts"]["A"],
+        inputs["base"]["A"],
+        inputs["train_prices"]["A"],
+        learned_nothing=inputs["learned_nothing"],
+    )
+    assert json.dumps(report.tickers["A"].to_dict(), default=str) == json.dumps(
+        one.to_dict(), default=str
+    )
