@@ -192,6 +192,11 @@ def test_save_and_load_round_trip(fitted, universe, tmp_path):
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ArtifactError, match=r"universe\.tickers"):
         rc.Forecaster.load(folder)
+    config["universe"]["tickers"] = fc.tickers_
+    config["calibration_scores"]["A"] = "abc"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ArtifactError, match=r'calibration_scores.A: expected a list, got "abc"'):
+        rc.Forecaster.load(folder)
 
 
 def test_a_single_ticker_frame_behaves_as_one_series():
