@@ -202,6 +202,15 @@ MODEL_SCHEMA = obj(
     required=("format_version", "model"),
 )
 
+
+def _calibration_scores(value: Any, path: str) -> None:
+    """A matrix of scores, or (a universe forecaster) one matrix per ticker."""
+    if isinstance(value, dict):
+        obj(values=_NUMBERS)(value, path)
+    else:
+        _NUMBERS(value, path)
+
+
 FORECASTER_SCHEMA = obj(
     {
         "forecaster": obj(
@@ -231,8 +240,18 @@ FORECASTER_SCHEMA = obj(
         "train": obj({"start": STR, "end": STR, "rows": _count, "sha256": STR}),
         "train_scale": optional(NUM),
         "learned_nothing": BOOL,
-        "calibration_scores": optional(_NUMBERS),
+        "calibration_scores": optional(_calibration_scores),
         "residuals": optional(_NUMBERS),  # rnncast 0.1
+        "universe": optional(
+            obj(
+                {
+                    "tickers": list_of(STR),
+                    "skipped": list_of(STR),
+                    "train_ranges": obj(values=list_of(NUM)),
+                },
+                required=("tickers",),
+            )
+        ),
     },
     required=("forecaster", "windowizer", "train", "train_scale"),
 )

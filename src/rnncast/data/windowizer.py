@@ -319,6 +319,51 @@ class Windowizer:
         self._scale_into(window, _Segment(None, rows.iloc[:0], rows), self.scalers_[None])
         return window[None]  # (1, lookback, n_features)
 
+    def last_windows(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """The window ending on every ticker's last row of a long frame, and the tickers.
+
+        The multi-ticker :meth:`last_window`: each ticker's last
+        ``lookback`` (+1 for returns) rows, scaled with that ticker's scalers.
+
+        Returns:
+            float32 ``(n_tickers, lookback, n_features)`` and the tickers in
+            order of first appearance in ``frame``.
+
+        Example:
+            >>> import pandas as pd, rnncast as rc
+            >>> frames = [rc.datasets.load_sample(t).iloc[:200] for t in ("IBM", "MSFT")]
+            >>> long = pd.concat([f.assign(ticker=t) for f, t in zip(frames, ("IBM", "MSFT"))])
+            >>> win = rc.data.Windowizer(lookback=10).fit(long)
+            >>> X, tickers = win.last_windows(long)
+            >>> X.shape, tickers
+            ((2, 10, 1), ['IBM', 'MSFT'])
+        """
+        self._check_fitted()
+        if TICKER_COLUMN not in frame.columns or self.tickers_ is None:
+            raise DataError(
+                "last_windows takes a long frame with a 'ticker' column from a Windowizer "
+                "fitted on one; use last_window for one series."
+            )
+        _check_columns(frame, self._columns, "frame")
+        needed, columns, specs = self.lookback + self._lag, self._columns, self._specs
+        frame, names, starts, ends = ticker_spans(frame)
+        self._check_seen(names)
+        values = _values(frame, columns)  # (n_rows, n_columns) float64, checked once
+        check_positive(values, columns, specs, frame.index)
+        stamps = frame.index.asi8
+        windows = np.empty((len(names), self.lookback, len(self.feature_list)), dtype=np.float32)
+        for i, (ticker, start, end) in enumerate(zip(names, starts, ends, strict=True)):
+            if end - start < needed:
+                raise DataError(
+                    f"ticker {ticker!r} has {end - start} rows but one window needs {needed} "
+                    f"(lookback={self.lookback}{self._lag_note()})."
+                )
+            if (np.diff(stamps[end - needed : end]) <= 0).any():
+                check_dates(frame.index[end - needed : end], ticker)  # raises, naming the dates
+            inputs = feature_rows(values[end - needed : end], columns, specs, self._lag)
+            self.scalers_[self._key(ticker)].transform(inputs, out=windows[i])
+        return windows, names  # (n_tickers, lookback, n_features)
+
     def get_params(self) -> dict[str, object]:
         """Constructor arguments (scikit-learn's ``get_params``)."""
         return {
@@ -514,6 +559,28 @@ def _check_columns(frame: pd.DataFrame, needed: list[str], what: str) -> None:
     for column in dict.fromkeys(needed):
         if not pd.api.types.is_numeric_dtype(frame[column]):
             raise DataError(f"column {column!r} is {frame[column].dtype}, not numeric.")
+
+
+def ticker_spans(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str], np.ndarray, np.ndarray]:
+    """``frame`` with each ticker's rows together, its tickers and their row spans.
+
+    One pass over the ticker column; an interleaved frame is regrouped
+    stably (tickers in order of first appearance, dates kept in order).
+
+    Example:
+        >>> frame = pd.DataFrame({"ticker": list("ABAB"), "close": [1.0, 2.0, 3.0, 4.0]})
+        >>> grouped, names, starts, ends = ticker_spans(frame)
+        >>> grouped["close"].tolist(), names, starts.tolist(), ends.tolist()
+        ([1.0, 3.0, 2.0, 4.0], ['A', 'B'], [0, 2], [2, 4])
+    """
+    names = frame[TICKER_COLUMN].to_numpy()
+    change = np.flatnonzero(names[1:] != names[:-1]) + 1
+    starts = np.concatenate([[0], change]).astype(np.int64)
+    ends = np.concatenate([change, [len(names)]]).astype(np.int64)
+    if len(set(names[starts])) != len(starts):  # interleaved: group stably first
+        codes, _ = pd.factorize(names, sort=False)
+        return ticker_spans(frame.iloc[np.argsort(codes, kind="stable")])
+    return frame, [str(n) for n in names[starts]], starts, ends
 
 
 def _values(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:

@@ -18,6 +18,7 @@ from rnncast.forecasting.baselines import (
 )
 from rnncast.forecasting.forecaster import Forecaster
 from rnncast.forecasting.trading import TradingResult, simulate_trading
+from rnncast.forecasting.universe import to_long
 
 __all__ = [
     "ARIMA",
@@ -33,6 +34,7 @@ __all__ = [
     "backtest",
     "baselines",
     "simulate_trading",
+    "to_long",
     "trading",
     "walk_forward",
     "with_naive",

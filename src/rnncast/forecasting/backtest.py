@@ -22,8 +22,10 @@ import pandas as pd
 
 from rnncast._internal import output
 from rnncast._internal.jsonsafe import json_safe
+from rnncast.data.validation import TICKER_COLUMN
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecasting.trading import TradingResult, simulate_trading
+from rnncast.forecasting.universe import is_universe, to_long
 
 WINDOWS = ("expanding", "rolling")
 
@@ -39,25 +41,37 @@ class BacktestResult:
             sample count and step-1 metrics (rmse, mae, mape, naive_rmse,
             skill_vs_naive_pct, directional_accuracy).
         predictions: Date-indexed ``actual``, ``forecast`` (step 1), ``base``
-            (the last price the forecast knew) and ``fold``.
-        metrics: The same metrics over all out-of-sample forecasts.
+            (the last price the forecast knew) and ``fold``; indexed by
+            ``(ticker, date)`` for a universe.
+        metrics: The same metrics over all out-of-sample forecasts; for a
+            universe pooled over tickers on prices divided by each forecast's
+            base price (see :func:`walk_forward`).
         forecasts: The full forecast frames (``step_1 .. step_H``) of all folds.
+        per_ticker: For a universe, one row per ticker (index ``ticker``):
+            ``n`` and the metrics of its out-of-sample forecasts; else ``None``.
     """
 
     folds: pd.DataFrame
     predictions: pd.DataFrame
     metrics: dict[str, float]
     forecasts: pd.DataFrame = field(repr=False)
+    per_ticker: pd.DataFrame | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (NaN becomes ``None``)."""
-        return json_safe({"metrics": self.metrics, "folds": self.folds.to_dict(orient="records")})
+        summary = {"metrics": self.metrics, "folds": self.folds.to_dict(orient="records")}
+        if self.per_ticker is not None:
+            summary["per_ticker"] = self.per_ticker.reset_index().to_dict(orient="records")
+        return json_safe(summary)
 
     def __str__(self) -> str:
         with pd.option_context("display.width", 120, "display.precision", 4):
             table = self.folds.to_string(index=False)
+            if self.per_ticker is not None:
+                table += "\n" + self.per_ticker.to_string()
         overall = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
-        return f"{table}\nAll folds: {overall}"
+        label = "All folds, pooled over tickers" if self.per_ticker is not None else "All folds"
+        return f"{table}\n{label}: {overall}"
 
 
 def walk_forward(
@@ -88,7 +102,14 @@ def walk_forward(
     Args:
         estimator: A :class:`rnncast.Forecaster` or a :mod:`rnncast.forecasting.baselines`
             object; it is cloned, never modified.
-        frame: The whole price history (single series).
+        frame: The whole price history: one series, or a long frame of many
+            tickers (a ``ticker`` column or a ``(ticker, date)`` index). A
+            universe needs a Forecaster: each fold refits one global model
+            on every ticker's rows before the fold's cut-off date (folds cut
+            all tickers at the same dates, counted in distinct dates), and
+            the result adds ``per_ticker`` metrics; the pooled ``metrics``
+            divide every price by the forecast's base price, so a ticker
+            counts by its returns, not by its price level.
         initial_train: Rows of the first training part (int) or a fraction of
             the frame (float).
         step: Rows per test block; default: the rest of the frame split into
@@ -118,6 +139,23 @@ def walk_forward(
     Returns:
         A :class:`BacktestResult`.
     """
+    frame = to_long(frame)
+    if is_universe(frame):
+        return _walk_forward_universe(
+            estimator,
+            frame,
+            initial_train,
+            step,
+            refit_every,
+            window,
+            max_folds,
+            warm_start,
+            validation,
+            fit_kwargs,
+            verbose,
+            interval,
+            interval_gamma,
+        )
     _check_frame(frame)
     first = initial_rows(initial_train, len(frame))
     fit_kwargs = dict(fit_kwargs or {})
@@ -189,6 +227,11 @@ def _fit(
             if hasattr(estimator, "clone")
             else type(estimator)(**estimator.get_config())
         )
+    if validation and TICKER_COLUMN in train.columns:  # a universe: the last dates
+        dates = np.unique(train.index.to_numpy())
+        start = dates[len(dates) - max(1, math.floor(len(dates) * validation))]
+        later = train.index >= start
+        return model.fit(train[~later], validation=train[later], **fit_kwargs)
     if validation:
         cut = len(train) - max(1, math.floor(len(train) * validation))
         return model.fit(train.iloc[:cut], validation=train.iloc[cut:], **fit_kwargs)
@@ -311,3 +354,135 @@ class _FoldProgress:
             f"rmse {row['rmse']:.4g}, naive {row['naive_rmse']:.4g} - {elapsed:.0f}s, "
             f"ETA {eta:.0f}s"
         )
+
+
+# ------------------------------------------------------------------- universe
+def _walk_forward_universe(
+    estimator: Any,
+    frame: pd.DataFrame,
+    initial_train: int | float,
+    step: int | None,
+    refit_every: int,
+    window: str,
+    max_folds: int | None,
+    warm_start: bool,
+    validation: float,
+    fit_kwargs: dict[str, Any] | None,
+    verbose: int,
+    interval: float | None,
+    interval_gamma: float,
+) -> BacktestResult:
+    """:func:`walk_forward` on a long frame: folds in distinct dates, one global model each."""
+    if not hasattr(estimator, "predict_next"):
+        raise ConfigError(
+            f"walk_forward on a frame of many tickers takes a Forecaster (one global model), "
+            f"not {type(estimator).__name__}; walk a baseline forward ticker by ticker, "
+            "e.g. frame[frame.ticker == 'AAPL']."
+        )
+    dates = np.unique(frame.index.to_numpy())  # every ticker is cut at the same dates
+    first = initial_rows(initial_train, len(dates))
+    fit_kwargs = {"verbose": 0, **(fit_kwargs or {})}
+    step = _step(step, max_folds, len(dates) - first)
+    cuts = list(range(first, len(dates), step))[:max_folds]
+    if window not in WINDOWS:
+        raise ConfigError(f"window={window!r} is not supported; use one of {WINDOWS}.")
+    if refit_every < 1:
+        raise ConfigError(f"refit_every must be >= 1, got {refit_every!r}.")
+    prices = _long_prices(frame, _target(estimator))
+    horizon = int(getattr(estimator, "horizon", 1))
+    progress = _FoldProgress(len(cuts), verbose)
+    fitted, rows, parts = None, [], []
+    for number, cut in enumerate(cuts):
+        start = dates[cut - first] if window == "rolling" else dates[0]
+        train = frame[(frame.index >= start) & (frame.index < dates[cut])]
+        last = dates[min(cut + step, len(dates)) - 1]  # the block's last date
+        reach = dates[min(cut + step + horizon - 1, len(dates)) - 1]  # + targets only
+        block = frame[(frame.index >= dates[cut]) & (frame.index <= reach)]
+        if fitted is None or number % refit_every == 0:
+            fitted = _fit(estimator, fitted, train, warm_start, validation, fit_kwargs)
+        forecast = fitted.predict(block, context=train)
+        forecast = forecast[forecast.index.get_level_values("date") <= last].assign(fold=number)
+        parts.append(forecast)
+        fold = _universe_predictions(forecast, prices)
+        rows.append(
+            {
+                "fold": number,
+                "train_start": pd.Timestamp(start).date(),
+                "train_end": train.index.max().date(),
+                "test_start": pd.Timestamp(dates[cut]).date(),
+                "test_end": pd.Timestamp(last).date(),
+                "tickers": fold.index.get_level_values(0).nunique(),
+                "n": len(fold),
+                **_metrics(_relative(fold)),
+            }
+        )
+        progress.update(number + 1, rows[-1])
+    forecasts = pd.concat(parts)
+    predictions = _universe_predictions(forecasts, prices)
+    metrics = _metrics(_relative(predictions))
+    if interval is not None:
+        predictions, coverage = _universe_band(predictions, interval, interval_gamma)
+        metrics.update(coverage)
+    per_ticker = _per_ticker(predictions)
+    return BacktestResult(pd.DataFrame(rows), predictions, metrics, forecasts, per_ticker)
+
+
+def _long_prices(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """``price`` and ``previous`` (the row before, per ticker) indexed by ``(ticker, date)``."""
+    tickers = frame[TICKER_COLUMN].astype(str).to_numpy()
+    index = pd.MultiIndex.from_arrays([tickers, frame.index], names=["ticker", "date"])
+    price = pd.Series(frame[target].to_numpy(np.float64), index=index)
+    return pd.DataFrame({"price": price, "previous": price.groupby(level=0, sort=False).shift(1)})
+
+
+def _universe_predictions(forecasts: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
+    """Step-1 forecasts next to the actual price and the base, indexed by ``(ticker, date)``."""
+    known = prices.reindex(forecasts.index)
+    return pd.DataFrame(
+        {
+            "actual": known["price"].to_numpy(),
+            "forecast": forecasts["step_1"].to_numpy(),
+            "base": known["previous"].to_numpy(),
+            "fold": forecasts["fold"].to_numpy(),
+        },
+        index=forecasts.index,
+    )
+
+
+def _relative(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Prices divided by each forecast's base: pooled metrics weigh tickers by returns."""
+    base = predictions["base"].to_numpy()
+    return predictions.assign(
+        actual=predictions["actual"] / base, forecast=predictions["forecast"] / base, base=1.0
+    )
+
+
+def _per_ticker(predictions: pd.DataFrame) -> pd.DataFrame:
+    """One row of metrics per ticker, in price units."""
+    rows = {
+        ticker: {"n": len(part), **_metrics(part)}
+        for ticker, part in predictions.groupby(level=0, sort=False)
+    }
+    if "inside" in predictions.columns:
+        for ticker, part in predictions.groupby(level=0, sort=False):
+            rows[ticker]["interval_coverage"] = float(part["inside"].mean())
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("ticker")
+
+
+def _universe_band(
+    predictions: pd.DataFrame, coverage: float, gamma: float
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Adaptive conformal bands walked ticker by ticker; coverage pooled over all of them."""
+    from rnncast.evaluate.coverage import coverage_test
+
+    parts = [
+        _adaptive_band(part, coverage, gamma)[0]
+        for _, part in predictions.groupby(level=0, sort=False)
+    ]
+    band = pd.concat(parts)
+    test = coverage_test(band["inside"].to_numpy(), coverage)
+    return band, {
+        "interval_level": coverage,
+        "interval_coverage": test.share,
+        "interval_coverage_p_value": test.p_value,
+    }

@@ -40,6 +40,12 @@ from rnncast.exceptions import (
 from rnncast.forecasting.diagnostics import learned_only_the_mean
 from rnncast.forecasting.intervals import IntervalMethods, split_calibration
 from rnncast.forecasting.scoring import ScoringMethods
+from rnncast.forecasting.universe import (
+    UniverseMethods,
+    diverged_tickers,
+    is_universe,
+    to_long,
+)
 from rnncast.layers import Layer, serialize
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
@@ -48,7 +54,7 @@ STRATEGIES = ("direct", "recursive")
 SANE_FACTOR = 10.0  # a forecast beyond 10x the known prices (or under 1/10) means divergence
 
 
-class Forecaster(IntervalMethods, ScoringMethods):
+class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
     """Price frames in, dated price forecasts out: the high-level rnncast object.
 
     Args:
@@ -145,7 +151,9 @@ class Forecaster(IntervalMethods, ScoringMethods):
         """Fit scalers on ``train``, build/compile a copy of the model and train it.
 
         Args:
-            train: Training rows (single series).
+            train: Training rows: one series, or a long frame of many tickers
+                (a ``ticker`` column or a ``(ticker, date)`` index), which
+                trains one global model (see :mod:`rnncast.forecasting.universe`).
             validation: The rows after ``train``. Its first part is Keras's
                 ``validation_data`` (early stopping, learning-rate schedules);
                 its last ``calibration`` share is held out from training and
@@ -159,8 +167,12 @@ class Forecaster(IntervalMethods, ScoringMethods):
         Returns:
             ``self``.
         """
+        train = to_long(train)
+        if is_universe(train):
+            return self._fit_universe(train, validation, calibration, fit_kwargs)
         train = _check_single(train, "train")
         _check_not_constant(train, self.target)
+        self.tickers_ = None
         self.windowizer_ = self._new_windowizer()
         X, y = self.windowizer_.fit_transform(train)
         self.model_ = self._build_model(X.shape[2])
@@ -242,9 +254,12 @@ class Forecaster(IntervalMethods, ScoringMethods):
         Returns:
             DataFrame indexed by ``date``, the session of step 1, with columns
             ``step_1 .. step_<horizon>`` (step ``k`` forecasts the session
-            ``k-1`` rows later).
+            ``k-1`` rows later). A Forecaster fitted on many tickers takes
+            long frames and indexes the result by ``(ticker, date)``.
         """
         self._check_fitted()
+        if self._is_universe:
+            return self._predict_universe(frame, context)
         frame = _check_single(frame, "frame")
         return self._forecast_windows(frame, context, self.horizon)
 
@@ -264,19 +279,44 @@ class Forecaster(IntervalMethods, ScoringMethods):
         return _as_frame(prices, dates[:usable])
 
     def _forecast(
-        self, X: np.ndarray, base: np.ndarray, steps: int, predict: Any = None
+        self,
+        X: np.ndarray,
+        base: np.ndarray,
+        steps: int,
+        predict: Any = None,
+        tickers: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Price forecasts ``(n, steps)`` from scaled windows ``X (n, lookback, F)``."""
+        """Price forecasts ``(n, steps)`` from scaled windows ``X (n, lookback, F)``.
+
+        ``tickers`` ``(n,)`` names each window's ticker (a universe forecaster).
+        """
         predict = predict or self.model_.predict
         if self.strategy == "direct":
             y_hat = predict(X, batch_size=1024)  # (n, horizon)
-            prices = self.windowizer_.inverse_transform_target(y_hat, base=base)[:, :steps]
+            per_ticker = {} if tickers is None else {"ticker": tickers}
+            prices = self.windowizer_.inverse_transform_target(y_hat, base=base, **per_ticker)
+            prices = prices[:, :steps]
         else:
-            prices = self._recursive(X, base, steps, predict)
-        self._check_sane(prices, base)
+            prices = self._recursive(X, base, steps, predict, tickers)
+        self._check_sane(prices, base, tickers)
         return prices
 
-    def _check_sane(self, prices: np.ndarray, base: np.ndarray) -> None:
+    def _check_sane(
+        self, prices: np.ndarray, base: np.ndarray, tickers: np.ndarray | None = None
+    ) -> None:
+        """Refuse forecasts that diverged, per ticker for a universe (see :meth:`_check_range`)."""
+        if tickers is None:
+            self._check_range(prices, base, getattr(self, "train_range_", ()))
+            return
+        bad = diverged_tickers(prices, base, tickers, self.train_ranges_, SANE_FACTOR)
+        for ticker in bad[:1]:  # the full check of the first one raises, naming it
+            rows = np.asarray(tickers, dtype=object) == ticker
+            known = self.train_ranges_.get(ticker, ())
+            self._check_range(np.asarray(prices)[rows], np.asarray(base)[rows], known, ticker)
+
+    def _check_range(
+        self, prices: np.ndarray, base: np.ndarray, train_range: Any, ticker: Any = None
+    ) -> None:
         """Refuse non-finite forecasts, or ones more than 10x off every known price.
 
         Known prices are the training target's range (when fitted in this
@@ -289,7 +329,7 @@ class Forecaster(IntervalMethods, ScoringMethods):
         """
         prices = np.asarray(prices, dtype=np.float64)  # (n, steps)
         known = np.asarray(base, dtype=np.float64).ravel()
-        known = np.concatenate([known, getattr(self, "train_range_", ())])
+        known = np.concatenate([known, np.asarray(train_range, dtype=np.float64)])
         known = known[np.isfinite(known)]
         with np.errstate(invalid="ignore", over="ignore"):
             bad = ~np.isfinite(prices)
@@ -313,14 +353,22 @@ class Forecaster(IntervalMethods, ScoringMethods):
             )
         )
         rate = _learning_rate(getattr(self, "model_", None))
+        where = "" if ticker is None else f" of ticker {ticker!r}"
         raise TrainingDivergedError(
-            f"{int(bad.sum())} forecast(s) such as {value:.4g}{bounds}: the model's training "
-            f"diverged{rate}. Train again with a lower learning rate "
+            f"{int(bad.sum())} forecast(s){where} such as {value:.4g}{bounds}: the model's "
+            f"training diverged{rate}. Train again with a lower learning rate "
             "(e.g. 10x lower), or clipnorm=1.0 on the optimizer.",
             history=getattr(self, "history_", None),
         )
 
-    def _recursive(self, X: np.ndarray, base: np.ndarray, steps: int, predict: Any) -> np.ndarray:
+    def _recursive(
+        self,
+        X: np.ndarray,
+        base: np.ndarray,
+        steps: int,
+        predict: Any,
+        tickers: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Feed one-step forecasts back as inputs, ``steps`` times.
 
         The new input row is every feature's transform of the forecast price
@@ -328,13 +376,15 @@ class Forecaster(IntervalMethods, ScoringMethods):
         """
         window = np.array(X, dtype=np.float32, copy=True)  # (n, lookback, F)
         base = np.asarray(base, dtype=np.float64)  # (n,) the last known price
-        scaler = self.windowizer_.scalers_[None]
         specs = parse_features(self.features)
         prices = np.empty((len(window), steps))
         for k in range(steps):
             y_hat = predict(window, batch_size=1024)  # (n, 1)
-            prices[:, k] = self.windowizer_.inverse_transform_target(y_hat, base=base)[:, 0]
-            row = scaler.transform(next_row(prices[:, k], base, specs)).astype(np.float32)  # (n, F)
+            per_ticker = {} if tickers is None else {"ticker": tickers}
+            prices[:, k] = self.windowizer_.inverse_transform_target(
+                y_hat, base=base, **per_ticker
+            )[:, 0]
+            row = self._scale_rows(next_row(prices[:, k], base, specs), tickers)  # (n, F)
             window = np.concatenate([window[:, 1:], row[:, None, :]], axis=1)
             base = prices[:, k]
         return prices
@@ -346,6 +396,7 @@ class Forecaster(IntervalMethods, ScoringMethods):
         interval: float | None = None,
         interval_method: str = "conformal",
         mc_samples: int = 100,
+        ticker: str | list[str] | None = None,
     ) -> pd.DataFrame:
         """Forecast the ``days`` trading sessions after the last date of ``frame``.
 
@@ -359,14 +410,17 @@ class Forecaster(IntervalMethods, ScoringMethods):
                 log scores per step) or ``"mc_dropout"`` (dropout kept on at
                 inference, ``mc_samples`` passes; needs dropout in the model).
             mc_samples: Forward passes for ``"mc_dropout"``.
+            ticker: For a universe forecaster, the ticker (or list of
+                tickers) to forecast; default every ticker in ``frame``.
 
         Returns:
             DataFrame indexed by the next ``days`` sessions of ``calendar``
             (weekends and holidays skipped) with a ``forecast`` column in
-            price units (plus ``lower``/``upper``).
+            price units (plus ``lower``/``upper``). A universe forecaster
+            indexes it by ``(ticker, date)``, each ticker's dates following
+            its own last row.
         """
         self._check_fitted()
-        frame = _check_single(frame, "frame")
         days = positive_int(days, "days")
         if self.strategy == "direct" and days > self.horizon:
             raise ConfigError(
@@ -374,6 +428,16 @@ class Forecaster(IntervalMethods, ScoringMethods):
                 "strategy forecasts at most horizon steps. Train with a larger "
                 "horizon or strategy='recursive'."
             )
+        if self._is_universe:
+            return self._predict_next_universe(
+                frame, days, interval, interval_method, mc_samples, ticker
+            )
+        if ticker is not None:
+            raise ConfigError(
+                f"ticker={ticker!r} picks tickers of a universe forecaster; this one was "
+                "fitted on one series."
+            )
+        frame = _check_single(frame, "frame")
         X = self.windowizer_.last_window(frame)  # (1, lookback, F)
         base = np.array([float(frame[self.target].iloc[-1])])
         forecast = self._forecast(X, base, days)[0]
@@ -452,9 +516,11 @@ class Forecaster(IntervalMethods, ScoringMethods):
                 "train": self.train_info_,
                 "train_scale": self.train_scale_,
                 "learned_nothing": self.learned_nothing_,
-                "calibration_scores": None if scores is None else scores.tolist(),
+                "calibration_scores": _scores_to_json(scores),
             }
         )
+        if self._is_universe:
+            config["universe"] = self._universe_state()
         return saving.write_artifact(path, config, self.model_)
 
     @classmethod
@@ -480,7 +546,10 @@ class Forecaster(IntervalMethods, ScoringMethods):
         forecaster.train_scale_ = config["train_scale"]
         forecaster.learned_nothing_ = bool(config.get("learned_nothing", False))
         scores = config.get("calibration_scores")  # rnncast 0.1 kept price residuals: unused
-        forecaster.calibration_scores_ = None if scores is None else np.asarray(scores)
+        forecaster.calibration_scores_ = _scores_from_json(scores)
+        forecaster.tickers_ = None
+        if config.get("universe") is not None:
+            forecaster._load_universe(config["universe"], folder / saving.CONFIG)
         return forecaster
 
     def _check_fitted(self) -> None:
@@ -493,6 +562,21 @@ class Forecaster(IntervalMethods, ScoringMethods):
             f"features={self.features}, target={self.target!r}, "
             f"target_transform={self.target_transform!r}, strategy={self.strategy!r})"
         )
+
+
+def _scores_to_json(scores: np.ndarray | dict | None) -> Any:
+    if isinstance(scores, dict):  # a universe: one matrix per ticker
+        return {ticker: values.tolist() for ticker, values in scores.items()}
+    return None if scores is None else scores.tolist()
+
+
+def _scores_from_json(scores: Any) -> np.ndarray | dict | None:
+    if isinstance(scores, dict):
+        return {
+            ticker: np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+            for ticker, values in scores.items()
+        }
+    return None if scores is None else np.asarray(scores)
 
 
 def fingerprint(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:

@@ -211,7 +211,14 @@ class IntervalMethods:
         draws = self._mc_dropout(X, base, forecast.shape[1], samples)  # (n, samples, steps)
         return mc_dropout_band(forecast, draws, scores, coverage)
 
-    def _mc_dropout(self, X: np.ndarray, base: np.ndarray, steps: int, samples: int) -> np.ndarray:
+    def _mc_dropout(
+        self,
+        X: np.ndarray,
+        base: np.ndarray,
+        steps: int,
+        samples: int,
+        tickers: np.ndarray | None = None,
+    ) -> np.ndarray:
         """``samples`` price forecasts per window with dropout active, ``(n, samples, steps)``."""
         if not self.model_.dropout_layers():
             raise ConfigError(
@@ -225,6 +232,7 @@ class IntervalMethods:
             np.repeat(base, samples),
             steps,
             predict=functools.partial(self.model_.predict, dropout=True),
+            tickers=None if tickers is None else np.repeat(tickers, samples),
         )  # (n * samples, steps)
         return prices.reshape(len(X), samples, steps)
 

@@ -36,7 +36,10 @@ class ScoringMethods:
                 on ``test`` is reported (``None`` to skip).
 
         Returns:
-            An :class:`rnncast.evaluate.EvaluationReport`.
+            An :class:`rnncast.evaluate.EvaluationReport`; for a Forecaster
+            fitted on many tickers, the ``UniverseReport`` of
+            ``rnncast.evaluate.universe.evaluate_universe`` (frames in the
+            long layout, baselines fitted per ticker).
         """
         forecasts = self.forecasts(test, context, train, baselines)
         return self.score(test, forecasts, context, train, interval)
@@ -57,6 +60,10 @@ class ScoringMethods:
         """
         from rnncast.evaluate import evaluate_forecasts
 
+        if self._is_universe:
+            return self._score_universe(
+                self.scoring_inputs(test, forecasts, context, train, interval)
+            )
         train = self._training_rows(train)
         intervals = None
         if interval is not None and self.calibration_scores_ is not None:
@@ -82,9 +89,13 @@ class ScoringMethods:
 
         Baselines are fitted on ``train`` (default: the rows given to :meth:`fit`);
         a naive forecast is always included, as skill is measured against it.
+        For a Forecaster fitted on many tickers: ``{ticker: {name: frame}}``,
+        each baseline fitted on that ticker's training rows.
         """
         from rnncast.forecasting.baselines import all_baselines, with_naive
 
+        if self._is_universe:
+            return self._universe_forecasts(test, context, train, baselines)
         train = self._training_rows(train)
         forecasts = {"model": self.predict(test, context)}
         chosen = (
