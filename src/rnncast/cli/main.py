@@ -503,6 +503,13 @@ def _run(args: argparse.Namespace) -> None:
     if _worker_rank(config):
         return
     result = runner.run(config, out=args.out)
+    if result.extra.get("universe") is not None:
+        from rnncast.cli import universe_run
+
+        universe_run.print_universe(result.extra["universe"])
+        universe_run.print_forecast(result.forecast)
+        print(f"report: {result.folder / 'report.html'}")
+        return
     _print_summary(result.table, result.verdict)
     _print_forecast(result.forecast)
     print(f"report: {result.folder / 'report.html'}")
@@ -538,6 +545,10 @@ def _backtest(args: argparse.Namespace) -> None:
     if args.cost_bps is not None:
         args.overrides.append(f"backtest.cost_bps={args.cost_bps}")
     result = runner.backtest(_config(args), out=args.out)
+    if "walk_forward" in result.extra:  # a universe (cli/universe_run.py)
+        print(result.extra["walk_forward"])
+        print(f"run folder: {result.folder}")
+        return
     _print_summary(result.table, result.verdict, "Walk-forward forecasts: model vs baselines")
     print(result.extra["trading"])
     print(f"report: {result.folder / 'report.html'}")
@@ -574,6 +585,14 @@ def _predict(args: argparse.Namespace) -> None:
         data = {**data, "allow_jumps": True}
     frame, source = runner.load_data(data)
     forecast = forecaster.predict_next(frame, days=args.days, interval=args.interval)
+    if isinstance(forecast.index, pd.MultiIndex):  # a universe: (ticker, date)
+        from rnncast.cli import universe_run
+
+        dates = universe_run._dates(frame)
+        print(f"{source}: {forecast.index.get_level_values('ticker').nunique()} tickers, "
+              f"last date {dates.max().date()}")  # fmt: skip
+        universe_run.print_forecast(forecast)
+        return
     last = frame[forecaster.target].iloc[-1]
     print(f"{source}: last date {frame.index[-1].date()}, {forecaster.target} {last:.4f}")
     _print_forecast(forecast)

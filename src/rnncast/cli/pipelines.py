@@ -31,10 +31,12 @@ import pandas as pd
 import rnncast as rc
 from rnncast._internal import output
 from rnncast._internal.jsonsafe import json_safe
+from rnncast.cli import universe_run
 from rnncast.cli.config import build_layer, dump_config
 from rnncast.evaluate.verdict import Verdict
 from rnncast.exceptions import ConfigError
 from rnncast.forecasting.forecaster import Forecaster
+from rnncast.forecasting.universe import is_universe
 from rnncast.optimizers import OPTIMIZERS
 from rnncast.saving import atomic_folder
 
@@ -199,6 +201,8 @@ def run(
 def _run(config: dict[str, Any], target: Path, say: Any, notes: tuple[str, ...] = ()) -> RunResult:
     started = time.perf_counter()
     data = prepare(config)
+    if is_universe(data.frame):
+        return universe_run.run_universe(config, target, say, data, notes)
     say(
         f"data: {data.source}, {len(data.frame)} rows {data.frame.index[0].date()} .. "
         f"{data.frame.index[-1].date()}; train {len(data.train)}, val {len(data.val)}, "
@@ -474,18 +478,25 @@ def _slug(name: str) -> str:
 
 
 def _one_ticker(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """One series: a ticker column with a single ticker is that ticker's series."""
-    if "ticker" not in frame.columns:
+    """One series: a ticker column with a single ticker is that ticker's series.
+
+    Several tickers stay a long frame: the universe path (cli/universe_run.py).
+    """
+    if "ticker" not in frame.columns or frame["ticker"].nunique() > 1:
         return frame
-    tickers = sorted(str(t) for t in frame["ticker"].unique())
-    if len(tickers) > 1:
-        more = f", ... ({len(tickers)} in all)" if len(tickers) > 8 else ""
-        shown = ", ".join(tickers[:8]) + more
-        raise ConfigError(
-            f"{source} holds {len(tickers)} tickers ({shown}) and a run forecasts one series; "
-            f"pass --ticker with one of them, e.g. --ticker {tickers[0]} (or set data.ticker)."
-        )
     return frame.drop(columns="ticker")
+
+
+def _no_universe_compare(data: Prepared) -> None:
+    """``rnncast compare`` ranks models on one series; a universe gets the fix."""
+    if not is_universe(data.frame):
+        return
+    tickers = sorted(str(t) for t in data.frame["ticker"].unique())
+    raise ConfigError(
+        f"{data.source} holds {len(tickers)} tickers and rnncast compare ranks models on one "
+        f"series; pass --ticker {tickers[0]} (or set data.ticker) to compare on one of them, or "
+        "run each config with rnncast run, whose universe report judges every ticker."
+    )
 
 
 # ------------------------------------------------------------------ backtest
@@ -500,6 +511,8 @@ def backtest(
 def _backtest(config: dict[str, Any], run_dir: Path, say: Any) -> RunResult:
     started = time.perf_counter()
     data = prepare(config)
+    if is_universe(data.frame):
+        return universe_run.backtest_universe(config, run_dir, say, data)
     settings = config["backtest"]
     fc = build_forecaster(config)
     kwargs = fit_kwargs(config, epochs=settings["epochs"])
@@ -639,6 +652,7 @@ def _compare(configs: list[dict[str, Any]], run_dir: Path, say: Any) -> RunResul
     started = time.perf_counter()
     first = configs[0]
     data = prepare(first)
+    _no_universe_compare(data)
     say(
         f"data: {data.source}; {len(configs)} models on train {len(data.train)}, "
         f"val {len(data.val)}, test {len(data.test)}"
