@@ -575,22 +575,25 @@ def _predict(args: argparse.Namespace) -> None:
         if (folder / "config.toml").is_file()
         else load_config()["data"]
     )
-    if args.ticker:
+    universe = getattr(forecaster, "tickers_", None) is not None  # --ticker picks from its data
+    if args.ticker and not universe:
         data = {**data, "ticker": args.ticker, "tickers": None, "csv": None}
     if args.csv:
-        data = {**data, "csv": str(args.csv), "ticker": args.ticker, "tickers": None}
+        data = {**data, "csv": str(args.csv), "ticker": None if universe else args.ticker}
+        data["tickers"] = None
     if args.date_format:
         data = {**data, "date_format": args.date_format}
     if args.allow_jumps:
         data = {**data, "allow_jumps": True}
     frame, source = runner.load_data(data)
-    forecast = forecaster.predict_next(frame, days=args.days, interval=args.interval)
+    pick = {"ticker": args.ticker.upper()} if universe and args.ticker else {}
+    forecast = forecaster.predict_next(frame, days=args.days, interval=args.interval, **pick)
     if isinstance(forecast.index, pd.MultiIndex):  # a universe: (ticker, date)
         from rnncast.cli import universe_run
 
         dates = universe_run._dates(frame)
-        print(f"{source}: {forecast.index.get_level_values('ticker').nunique()} tickers, "
-              f"last date {dates.max().date()}")  # fmt: skip
+        count = forecast.index.get_level_values("ticker").nunique()
+        print(f"{source}: {count} ticker{'s' * (count > 1)}, last date {dates.max().date()}")
         universe_run.print_forecast(forecast)
         return
     last = frame[forecaster.target].iloc[-1]

@@ -192,8 +192,8 @@ def backtest_universe(config: dict[str, Any], run_dir: Path, say: Any, data: Pre
     settings = config["backtest"]
     fc = pipelines.build_forecaster(config)
     kwargs = pipelines.fit_kwargs(config, epochs=settings["epochs"])
-    say(f"{data_line(data.source, data.frame, data.train, data.val, data.test)}; "
-        f"{settings['folds']} folds")  # fmt: skip
+    line = data_line(data.source, data.frame, data.train, data.val, data.test)
+    say(f"{line.split('; train')[0]}; {settings['folds']} folds")
     result = rc.backtest.walk_forward(
         fc,
         data.frame,
