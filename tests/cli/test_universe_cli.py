@@ -182,8 +182,9 @@ def test_tickers_option_picks_from_a_multi_ticker_csv(tmp_path):
     pd.testing.assert_frame_equal(frame, one)  # one ticker: the single-series run of today
     assert source == csv
     config["data"]["tickers"] = ["IBM", "MSFT"]
-    with pytest.raises(ConfigError, match="holds 2 tickers"):  # until the universe run is wired
-        pipelines.load_data(config["data"])
+    frame, _ = pipelines.load_data(config["data"])  # several: a long frame (the universe run)
+    assert frame["ticker"].unique().tolist() == ["IBM", "MSFT"]
+    pd.testing.assert_frame_equal(frame[frame.ticker == "IBM"].drop(columns="ticker"), one)
     config["data"]["tickers"] = ["IBM", "TSLA"]
     with pytest.raises(DataError, match="no rows for 'TSLA'; available: AAPL, IBM, MSFT"):
         pipelines.load_data(config["data"])
@@ -201,8 +202,8 @@ def test_tickers_option_on_the_command_line(tmp_path, capsys):
 
 def test_sample_tickers_and_a_single_ticker_run_is_unchanged():
     data = load_config(overrides=["data.tickers=['MSFT', 'ibm']"])["data"]
-    with pytest.raises(ConfigError, match=r"samples IBM, MSFT holds 2 tickers"):
-        pipelines.load_data(data)
+    frame, source = pipelines.load_data(data)  # a long frame of both samples
+    assert source == "samples IBM, MSFT" and frame["ticker"].unique().tolist() == ["IBM", "MSFT"]
     frame, source = pipelines.load_data({**data, "tickers": ["msft"]})
     pd.testing.assert_frame_equal(frame, rc.datasets.load_sample("MSFT"))
     assert source == "sample MSFT"
