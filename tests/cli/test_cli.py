@@ -316,9 +316,11 @@ def test_run_on_a_multi_ticker_csv_picks_the_ticker(tmp_path, capsys):
         == 0
     )
     assert f"data: {path}, 400 rows" in capsys.readouterr().err
-    assert main(["run", "--csv", str(path), "--out", str(tmp_path / "out"), *SMALL]) == 2
-    err = capsys.readouterr().err
-    assert "holds 2 tickers (AAA, BBB) and a run forecasts one series; pass --ticker" in err
+    from rnncast.cli.config import load_config
+
+    data = load_config(overrides=[f'data.csv="{path}"'])["data"]
+    frame, _ = runner.load_data(data)  # no --ticker: both, a universe run (test_universe_run.py)
+    assert sorted(frame["ticker"].unique()) == ["AAA", "BBB"] and len(frame) == 800
 
 
 def test_missing_config_file_and_non_artifact_model_are_user_errors(tmp_path, capsys):
