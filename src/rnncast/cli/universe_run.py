@@ -12,8 +12,9 @@ per-ticker table; ``report.html`` leads with the universe verdict.
 Example:
     >>> import rnncast as rc
     >>> frame = rc.datasets.load_sample(["AAPL", "MSFT"])
-    >>> data_line("samples AAPL, MSFT", frame, frame, frame.iloc[:0], frame.iloc[:0])[:40]
-    'data: samples AAPL, MSFT, 2 tickers, 6540'
+    >>> train, val, test = rc.data.chronological_split(frame, val=0.15, test=0.15)
+    >>> print(data_line("samples", frame, train, val, test))
+    data: samples, 2 tickers, 6540 rows 2000-03-01 .. 2013-03-01; train 4580, val 980, test 980
 """
 
 from __future__ import annotations
