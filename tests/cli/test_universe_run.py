@@ -116,6 +116,10 @@ def test_run_on_a_long_csv_forecasts_every_ticker(universe_csv, tmp_path, capsys
     assert main(["predict", "--model", str(folder), "--ticker", "ibm", "--days", "1"]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
     assert [line.split()[0] for line in lines] == ["IBM"]
+    one = tmp_path / "ibm.csv"
+    frame[frame["ticker"] == "IBM"].drop(columns="ticker").to_csv(one, index_label="date")
+    assert main(["predict", "--model", str(folder), "--csv", str(one)]) == 2
+    assert "holds a model of 3 tickers and " in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -128,7 +132,7 @@ def test_backtest_on_a_universe_writes_per_ticker_and_pooled_results(
     printed = capsys.readouterr().out
     assert "All folds, pooled over tickers" in printed
     folder = only_folder(out)
-    assert {"folds.csv", "predictions.csv", "per_ticker.csv", "metrics.json"} <= {
+    assert {"folds.csv", "predictions.csv", "per_ticker.csv", "metrics.json", "report.html"} <= {
         p.name for p in folder.iterdir()
     }
     per_ticker = pd.read_csv(folder / "per_ticker.csv", index_col="ticker")
@@ -138,6 +142,11 @@ def test_backtest_on_a_universe_writes_per_ticker_and_pooled_results(
     assert predictions.groupby("ticker").size().to_dict() == per_ticker["n"].to_dict()
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["pooled"]["rmse"] > 0 and len(metrics["per_ticker"]) == 3
+    skill = metrics["pooled"]["skill_vs_naive_pct"]
+    line = f"over 3 tickers and 2 folds: pooled RMSE skill vs naive {skill:+.2f}%"
+    assert line in printed
+    page = (folder / "report.html").read_text()
+    assert line in page and all(f">{t}<" in page for t in TICKERS)
 
 
 def test_compare_on_a_universe_says_what_to_do(universe_csv, tmp_path, capsys):

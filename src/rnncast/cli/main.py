@@ -546,8 +546,11 @@ def _backtest(args: argparse.Namespace) -> None:
         args.overrides.append(f"backtest.cost_bps={args.cost_bps}")
     result = runner.backtest(_config(args), out=args.out)
     if "walk_forward" in result.extra:  # a universe (cli/universe_run.py)
+        from rnncast.cli import universe_run
+
         print(result.extra["walk_forward"])
-        print(f"run folder: {result.folder}")
+        print(universe_run.backtest_sentence(result.extra["walk_forward"]))
+        print(f"report: {result.folder / 'report.html'}")
         return
     _print_summary(result.table, result.verdict, "Walk-forward forecasts: model vs baselines")
     print(result.extra["trading"])
@@ -586,6 +589,12 @@ def _predict(args: argparse.Namespace) -> None:
     if args.allow_jumps:
         data = {**data, "allow_jumps": True}
     frame, source = runner.load_data(data)
+    if universe and "ticker" not in frame.columns:
+        raise ConfigError(
+            f"{folder} holds a model of {len(forecaster.tickers_)} tickers and {source} is one "
+            "series without a ticker column; pass --csv with a multi-ticker CSV (rnncast data "
+            "download T1 T2 --csv universe.csv), or leave --csv out to use the run's data."
+        )
     pick = {"ticker": args.ticker.upper()} if universe and args.ticker else {}
     forecast = forecaster.predict_next(frame, days=args.days, interval=args.interval, **pick)
     if isinstance(forecast.index, pd.MultiIndex):  # a universe: (ticker, date)

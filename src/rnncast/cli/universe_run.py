@@ -184,7 +184,8 @@ def backtest_universe(config: dict[str, Any], run_dir: Path, say: Any, data: Pre
     Each fold refits the global model. The run folder holds ``folds.csv``,
     ``predictions.csv`` (long: ``ticker``, ``date``, ``actual``, ``forecast``,
     ``base``, ``fold``), ``per_ticker.csv``, ``metrics.json`` (pooled and
-    per-ticker metrics) and ``config.toml``. The trading simulation of a
+    per-ticker metrics), ``config.toml`` and ``report.html`` (the pooled line,
+    the per-ticker table, the folds). The trading simulation of a
     single-series backtest is not run for a universe.
     """
     from rnncast.cli import pipelines
@@ -221,9 +222,39 @@ def backtest_universe(config: dict[str, Any], run_dir: Path, say: Any, data: Pre
         (folder / "metrics.json").write_text(
             json.dumps(json_safe(metrics), indent=2), encoding="utf-8"
         )
+        _write_backtest_report(folder, config, data, result, timings)
     return pipelines.RunResult(
         run_dir, table=per_ticker, extra={"walk_forward": result, "pooled": result.metrics}
     )
+
+
+def backtest_sentence(result: Any) -> str:
+    """One line on the pooled walk-forward: tickers, folds and the skill vs naive (RMSE)."""
+    pooled = result.metrics
+    return (
+        f"walk-forward of one global model over {len(result.per_ticker)} tickers and "
+        f"{len(result.folds)} folds: pooled RMSE skill vs naive "
+        f"{pooled['skill_vs_naive_pct']:+.2f}% (returns scaled by each forecast's base price), "
+        f"direction right {pooled['directional_accuracy']:.1%}"
+    )
+
+
+def _write_backtest_report(
+    folder: Path, config: dict[str, Any], data: Prepared, result: Any, timings: dict[str, float]
+) -> None:
+    """``report.html``: the pooled line, the per-ticker table and the folds."""
+    from rnncast.cli import pipelines
+    from rnncast.cli.html_report import write_report
+
+    run_info = {
+        "name": f"{config['name']} backtest",
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "verdict": backtest_sentence(result),
+        "metrics": result.per_ticker,
+        "backtest": {"folds": result.folds},
+        "metadata": pipelines.metadata(config, data, None, timings),
+    }
+    write_report(run_info, folder)
 
 
 # ------------------------------------------------------------------ console
