@@ -18,8 +18,14 @@ The reference is what a careful engineer writes by hand:
 ``nn.LSTM(num_layers=2, batch_first=True)`` + ``nn.Linear``, one pre-built
 tensor indexed per batch, ``torch.optim.Adam``, MSE, no DataLoader.
 
+On a GPU (``--device cuda``) both sides train and predict on that GPU: the
+reference keeps its whole tensor there (what a careful engineer writes),
+rnncast keeps its windows on the host and copies each batch over; memory,
+import time and the HSMD windowing are CPU measurements and are skipped.
+
 Example:
     $ rnncast bench --quick
+    $ rnncast bench --device cuda
     $ python -m rnncast bench --markdown docs/benchmarks.md --json benchmarks/results.json
 """
 
@@ -42,6 +48,7 @@ import torch
 from torch import nn
 
 from rnncast.layers import LSTM, Dense
+from rnncast.models.devices import resolve_device
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
 
@@ -105,8 +112,8 @@ class Reference(nn.Module):
         return self.head(self.lstm(x)[0][:, -1])  # (batch, 1)
 
 
-def rnncast_model(workload: Workload) -> Sequential:
-    """The same workload in rnncast's Keras vocabulary."""
+def rnncast_model(workload: Workload, device: str | torch.device = "cpu") -> Sequential:
+    """The same workload in rnncast's Keras vocabulary, compiled for ``device``."""
     model = Sequential(
         [
             LSTM(workload.units, return_sequences=True, input_shape=(60, workload.features)),
@@ -115,8 +122,14 @@ def rnncast_model(workload: Workload) -> Sequential:
         ],
         seed=0,
     )
-    model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse")
+    model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse", device=device)
     return model
+
+
+def _sync(device: torch.device) -> None:
+    """Wait for the GPU's queued work, so the clock measures it (nothing to do on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 # ------------------------------------------------------------------ timing
@@ -130,7 +143,7 @@ def _reference_epoch(
     limit: int | None = None,
 ) -> float:
     started = time.perf_counter()
-    order = torch.randperm(len(x), generator=generator)
+    order = torch.randperm(len(x), generator=generator).to(x.device)
     for number, start in enumerate(range(0, len(x), batch)):
         if limit is not None and number >= limit:
             break
@@ -138,18 +151,20 @@ def _reference_epoch(
         optimizer.zero_grad(set_to_none=True)
         nn.functional.mse_loss(model(x[chosen]), y[chosen]).backward()
         optimizer.step()
+    _sync(x.device)
     return time.perf_counter() - started
 
 
-def train_speed(workload: Workload) -> dict[str, Any]:
+def train_speed(workload: Workload, device: str | torch.device = "cpu") -> dict[str, Any]:
     """Epoch seconds of both sides (alternating) and validation MSE afterwards."""
+    device = torch.device(device)
     x, y = random_walk_windows(workload.windows + 1000, workload.features)
     x_train, y_train, x_val, y_val = x[:-1000], y[:-1000], x[-1000:], y[-1000:]
-    ours = rnncast_model(workload)
+    ours = rnncast_model(workload, device)
     torch.manual_seed(0)
-    reference = Reference(workload)
+    reference = Reference(workload).to(device)
     optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    xt, yt = torch.from_numpy(x_train).to(device), torch.from_numpy(y_train).to(device)
     generator = torch.Generator().manual_seed(0)
     if workload.warmup_batches:
         _reference_epoch(
@@ -171,14 +186,14 @@ def train_speed(workload: Workload) -> dict[str, Any]:
             initial_epoch=epoch,
             verbose=0,
         )
+        _sync(device)
         times["rnncast"].append(time.perf_counter() - started)
     timed = slice(1, None) if workload.epochs > 1 else slice(None)
     result = {side: statistics.median(values[timed]) for side, values in times.items()}
     with torch.inference_mode():
         reference.eval()
-        torch_mse = float(
-            nn.functional.mse_loss(reference(torch.from_numpy(x_val)), torch.from_numpy(y_val))
-        )
+        x_check, y_check = torch.from_numpy(x_val).to(device), torch.from_numpy(y_val).to(device)
+        torch_mse = float(nn.functional.mse_loss(reference(x_check), y_check))
     return {
         "torch_s": result["torch"],
         "rnncast_s": result["rnncast"],
@@ -188,16 +203,26 @@ def train_speed(workload: Workload) -> dict[str, Any]:
     }
 
 
-def inference_speed(workload: Workload, windows: int = 10_000, repeats: int = 3) -> dict[str, Any]:
-    """Windows per second of ``predict`` vs the reference, batch 1024, median of warm calls."""
+def inference_speed(
+    workload: Workload,
+    windows: int = 10_000,
+    repeats: int = 3,
+    device: str | torch.device = "cpu",
+) -> dict[str, Any]:
+    """Windows per second of ``predict`` vs the reference, batch 1024, median of warm calls.
+
+    On a GPU both sides end with their outputs on the host, as ``predict`` returns numpy.
+    """
+    device = torch.device(device)
     x, _ = random_walk_windows(windows, workload.features)
-    ours, reference = rnncast_model(workload), Reference(workload).eval()
-    xt = torch.from_numpy(x)
+    ours, reference = rnncast_model(workload, device), Reference(workload).to(device).eval()
+    xt = torch.from_numpy(x).to(device)
 
     def plain() -> None:
         with torch.inference_mode():
-            for start in range(0, len(xt), 1024):
-                reference(xt[start : start + 1024])
+            outputs = [reference(xt[start : start + 1024]) for start in range(0, len(xt), 1024)]
+            if device.type != "cpu":  # to the host, as predict's numpy (and a GPU sync)
+                torch.cat(outputs).cpu()
 
     def rnncast() -> None:
         ours.predict(x, batch_size=1024)
@@ -333,21 +358,29 @@ def keras_epoch(workload: Workload) -> dict[str, Any] | None:
 
 
 # ------------------------------------------------------------------ report
-def run(is_quick: bool = False, say: Any = print) -> dict[str, Any]:
-    """Every measurement, as a JSON-friendly dict."""
+def run(is_quick: bool = False, say: Any = print, device: str = "cpu") -> dict[str, Any]:
+    """Every measurement, as a JSON-friendly dict (``device``: where both sides run).
+
+    Raises:
+        ConfigError: for a device this machine does not have (e.g. ``"cuda"`` without CUDA).
+    """
+    target = resolve_device(device)
     pick = quick if is_quick else (lambda w: w)
     results: dict[str, Any] = {
-        "machine": machine(),
+        "machine": machine(target),
         "date": date.today().isoformat(),
         "quick": is_quick,
+        "device": str(target),
     }
     for workload in (W1, W2):
-        say(f"{workload.name}: training ...")
-        results[f"{workload.name}_train"] = train_speed(pick(workload))
-        say(f"{workload.name}: inference ...")
+        say(f"{workload.name}: training on {target} ...")
+        results[f"{workload.name}_train"] = train_speed(pick(workload), target)
+        say(f"{workload.name}: inference on {target} ...")
         results[f"{workload.name}_inference"] = inference_speed(
-            workload, windows=512 if is_quick else 10_000
+            workload, windows=512 if is_quick else 10_000, device=target
         )
+    if target.type != "cpu":  # memory, import time and windowing are CPU measurements
+        return results
     say("memory (separate processes) ...")
     results["memory"] = peak_memory(W1, is_quick)
     results["import"] = import_time(1 if is_quick else 3)
@@ -359,11 +392,13 @@ def run(is_quick: bool = False, say: Any = print) -> dict[str, Any]:
     return results
 
 
-def machine() -> dict[str, Any]:
-    """Versions and cores of this machine."""
+def machine(device: torch.device | None = None) -> dict[str, Any]:
+    """Versions and cores of this machine (and the GPU's name when ``device`` is CUDA)."""
     import os
 
+    gpu = {"gpu": torch.cuda.get_device_name(device)} if device and device.type == "cuda" else {}
     return {
+        **gpu,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
@@ -397,8 +432,9 @@ def markdown(results: dict[str, Any]) -> str:
         ),
         ("peak memory, w1 epoch (MB)", "memory", "torch_mb", "rnncast_mb", "ratio", "<= 1.25"),
     ]
+    where = f"{m['gpu']}, " if "gpu" in m else ""
     lines = [
-        f"Measured {results['date']} on {m['cpus']} CPU cores ({m['processor']}), "
+        f"Measured {results['date']} on {where}{m['cpus']} CPU cores ({m['processor']}), "
         f"{m['threads']} torch threads; Python {m['python']}, torch {m['torch']}, "
         f"numpy {m['numpy']}.{' Quick (smoke) sizes.' if results['quick'] else ''}",
         "",
@@ -406,12 +442,18 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for label, key, left, right, ratio, target in rows:
+        if key not in results:  # GPU runs skip the CPU-only measurements
+            continue
         r = results[key]
         lines.append(f"| {label} | {r[left]:.4g} | {r[right]:.4g} | {r[ratio]:.3f} | {target} |")
-    imp = results["import"]
-    lines.append(
-        f"| `import rnncast` after `import torch, pandas` (s) | "
-        f"{imp['torch_pandas_s']:.3f} | +{imp['rnncast_extra_s']:.3f} | | <= 0.3 |"
+    imp = results.get("import")
+    lines += (
+        []
+        if imp is None
+        else [
+            f"| `import rnncast` after `import torch, pandas` (s) | "
+            f"{imp['torch_pandas_s']:.3f} | +{imp['rnncast_extra_s']:.3f} | | <= 0.3 |"
+        ]
     )
     for key in ("w1_train", "w2_train"):
         r = results[key]
@@ -438,10 +480,13 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main(
-    quick: bool = False, markdown_path: str | None = None, json_path: str | None = None
+    quick: bool = False,
+    markdown_path: str | None = None,
+    json_path: str | None = None,
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Run, print the table, optionally write Markdown and JSON."""
-    results = run(quick)
+    """Run on ``device``, print the table, optionally write Markdown and JSON."""
+    results = run(quick, device=device)
     table = markdown(results)
     print(table)
     if markdown_path:

@@ -23,6 +23,7 @@ from rnncast._internal import output
 from rnncast.callbacks import CallbackList, History, TerminateOnNaN
 from rnncast.exceptions import TrainingDivergedError
 from rnncast.layers.base import add_regularization, apply_constraints
+from rnncast.models.devices import backward_and_step, to_device
 from rnncast.models.feeds import EpochIterator
 from rnncast.models.progress import Progress
 
@@ -158,6 +159,7 @@ def _train_step(
     watch: DivergenceWatch | None = None,
 ) -> float:
     """Forward, loss, backward and update on one batch; returns the batch loss."""
+    x, y, weights = to_device((x, y, weights), model._device)  # the batch itself on the CPU
     model.optimizer.zero_grad()
     prediction = model(x)  # (batch, outputs)
     data_loss = batch_loss(model, y, prediction, weights)
@@ -165,9 +167,7 @@ def _train_step(
     value = float(loss.detach())
     if not math.isfinite(value):
         return value
-    if loss.requires_grad:  # False when every weight is frozen (trainable=False)
-        loss.backward()
-    model.optimizer.step()
+    backward_and_step(model, loss)  # through the float16 loss scaler when there is one
     apply_constraints(model)  # weight constraints after each update, as Keras
     meter.update(value, y, prediction, weights)
     if watch is not None:  # judged on the data loss: penalties have no zero-prediction twin
@@ -322,6 +322,7 @@ def evaluate(
             for step, (x, y, weights) in enumerate(batches.epoch()):
                 if callbacks is not None:
                     callbacks.call("on_test_batch_begin", step, None)
+                x, y, weights = to_device((x, y, weights), model._device)
                 prediction = model(x)
                 loss = batch_loss(model, y, prediction, weights)
                 loss = float(add_regularization(model, loss))  # Keras's val_loss includes penalties
