@@ -27,9 +27,7 @@ def tiny(seed: int = 0, device: str | None = None) -> rc.Sequential:
 
 def data(n: int = 24) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
-    return rng.normal(size=(n, 5, 2)).astype(np.float32), rng.normal(size=(n, 1)).astype(
-        np.float32
-    )
+    return rng.normal(size=(n, 5, 2)).astype(np.float32), rng.normal(size=(n, 1)).astype(np.float32)
 
 
 # ------------------------------------------------------------------ names

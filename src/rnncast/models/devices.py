@@ -144,7 +144,9 @@ class Precision:
         self.policy = policy
         self.dtype = getattr(torch, policy.compute_dtype)
         use_scaler = scale_loss and self.dtype == torch.float16
-        self.scaler = torch.amp.GradScaler(device.type) if use_scaler else None
+        # 2**15 first, as Keras's LossScaleOptimizer; halved on overflow, doubled after 2000 steps
+        scaler = torch.amp.GradScaler(device.type, init_scale=2.0**15) if use_scaler else None
+        self.scaler = scaler
 
     def autocast(self, device_type: str) -> AbstractContextManager[Any]:
         """``torch.autocast`` on ``device_type`` (the input's) in the policy's compute dtype."""
