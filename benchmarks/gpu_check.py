@@ -92,7 +92,7 @@ def stacks() -> dict[str, list[Any]]:
     }
 
 
-def data(n: int = 64, timesteps: int = 12, features: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def data(n: int = 32, timesteps: int = 12, features: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Seeded windows and targets."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n, timesteps, features)).astype(np.float32)
