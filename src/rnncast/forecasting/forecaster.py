@@ -237,8 +237,8 @@ class Forecaster(IntervalMethods, ScoringMethods):
                 )
             else:
                 model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse", device=self.device)
-        elif self.device is not None:
-            place(model, self.device)
+        else:  # a given compiled model: its device, or the Forecaster's; re-flattened for cuDNN
+            place(model, self.device if self.device is not None else model._device)
         return model
 
     # -------------------------------------------------------------- predict

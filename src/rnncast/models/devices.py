@@ -114,16 +114,17 @@ def move_model(model: Sequential, device: torch.device) -> None:
     """Move the weights, buffers and optimizer slots of ``model`` to ``device``.
 
     cuDNN's RNN kernels want each LSTM/GRU's weights in one flat buffer:
-    ``flatten_parameters()`` runs after the move (torch's ``_apply`` does too;
-    calling it again is cheap and keeps that promise explicit). rnncast's zero
+    ``flatten_parameters()`` runs every time (torch's ``_apply`` does it after a
+    move, but a deep copy, e.g. the Forecaster's copy of a given model, leaves
+    the weights apart; on the CPU it returns at once). rnncast's zero
     ``bias_hh`` buffer is part of the flat weights, so the Keras bias layout
     keeps the fused kernel.
     """
     if any(t.device != device for t in (*model.parameters(), *model.buffers())):
         model.to(device)
-        for module in model.modules():
-            if isinstance(module, nn.RNNBase):
-                module.flatten_parameters()
+    for module in model.modules():
+        if isinstance(module, nn.RNNBase):
+            module.flatten_parameters()
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
         optimizer.to(device)
