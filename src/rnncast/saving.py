@@ -276,9 +276,12 @@ def _is_keras_file(path: str | os.PathLike[str]) -> bool:
 
 # ------------------------------------------------------------------ tensors
 def model_tensors(model: Sequential) -> dict[str, torch.Tensor]:
-    """Every weight and statistic keyed ``"<layer name>.<tensor name>"`` (contiguous copies)."""
+    """Every weight and statistic keyed ``"<layer name>.<tensor name>"`` (contiguous CPU copies).
+
+    Artifacts hold CPU tensors whatever device trained the model, so they load anywhere.
+    """
     return {
-        f"{layer.name}.{key}": value.detach().contiguous().clone()
+        f"{layer.name}.{key}": value.detach().cpu().contiguous().clone()
         for layer in model.layers
         for key, value in layer.state_dict().items()
     }
@@ -319,7 +322,7 @@ def read_tensors(file: Path) -> dict[str, torch.Tensor]:
         raise ArtifactError(f"{file}: file not found; the artifact is incomplete.")
     try:
         artifacts.check_header(file, artifacts.read_header(file), None)
-        tensors = load_file(str(file))
+        tensors = load_file(str(file), device="cpu")  # then copied onto the model's device
     except (SafetensorError, ValueError) as err:
         raise ArtifactError(
             f"{file}: cannot read the weights (truncated or corrupted file?): {err}"
@@ -448,7 +451,9 @@ def _compile_config(model: Sequential) -> dict[str, Any] | None:
 def _optimizer_tensors(model: Sequential) -> dict[str, torch.Tensor]:
     if model.optimizer is None or not model.optimizer.params:
         return {}
-    return {k: v.detach().contiguous().clone() for k, v in model.optimizer.state_tensors().items()}
+    return {
+        k: v.detach().cpu().contiguous().clone() for k, v in model.optimizer.state_tensors().items()
+    }
 
 
 def _restore_compile(model: Sequential, config: dict[str, Any], folder: Path) -> None:

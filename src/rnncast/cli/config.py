@@ -133,6 +133,13 @@ SCHEMA: dict[str, Any] = {
         ),
         "seed": _f(int, 42, minimum=0, maximum=2**32 - 1),
         "verbose": _f((int, str), "auto", choices=(0, 1, 2, "auto")),
+        "device": _f(str, "auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
+        "mixed_precision": _f(
+            OPTIONAL_STR,
+            None,
+            choices=(None, "bf16", "fp16"),
+            help="autocast dtype (None: float32)",
+        ),
     },
     "evaluation": {
         "interval": _f(

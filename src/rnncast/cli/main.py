@@ -252,6 +252,9 @@ def _parser() -> argparse.ArgumentParser:
         "rnncast bench --markdown docs/benchmarks.md --json results.json",
     )
     bench.add_argument("--quick", action="store_true", help="seconds-long smoke run")
+    bench.add_argument(
+        "--device", default="cpu", help="run both sides on this device: cpu (default), cuda, cuda:1"
+    )
     bench.add_argument("--markdown", help="also write the table to this Markdown file")
     bench.add_argument("--json", help="also write the raw results to this JSON file")
     bench.add_argument(
@@ -381,6 +384,9 @@ def _pipeline_options(sub: argparse.ArgumentParser, config: bool = True) -> None
         "--out", type=Path, default=Path("runs"), help="parent folder of the run folder (runs/)"
     )
     sub.add_argument("--seed", type=int, help="seed of weights, shuffling and dropout")
+    sub.add_argument(
+        "--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 (training.device)"
+    )
 
 
 def _data_options(sub: argparse.ArgumentParser, ticker_default: str | None = None) -> None:
@@ -493,6 +499,8 @@ def _config(args: argparse.Namespace, source: str | None = None) -> dict[str, An
         overrides.append("data.allow_jumps=true")
     if args.seed is not None:
         overrides.append(f"training.seed={args.seed}")
+    if getattr(args, "device", None):
+        overrides.append(f"training.device={_quoted(args.device)}")
     return load_config(source if source is not None else getattr(args, "config", None), overrides)
 
 
@@ -659,6 +667,7 @@ def _bench(args: argparse.Namespace) -> None:
         json_path=args.json,
         workload=args.workload,
         max_windows=args.max_windows,
+        device=args.device,
     )
 
 

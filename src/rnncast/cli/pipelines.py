@@ -135,7 +135,13 @@ def build_forecaster(config: dict[str, Any]) -> Forecaster:
         seed=training["seed"],
     )
     optimizer = OPTIMIZERS[training["optimizer"]](learning_rate=training["learning_rate"])
-    model.compile(optimizer=optimizer, loss=training["loss"], metrics=["mae"])
+    model.compile(
+        optimizer=optimizer,
+        loss=training["loss"],
+        metrics=["mae"],
+        device=training["device"],
+        mixed_precision=training["mixed_precision"],
+    )
     return Forecaster(
         model,
         lookback=forecast["lookback"],

@@ -47,6 +47,7 @@ from rnncast.forecasting.universe import (
     to_long,
 )
 from rnncast.layers import Layer, serialize
+from rnncast.models.devices import place, resolve_device
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
 
@@ -86,6 +87,11 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         calendar: Exchange calendar of the forecast dates (exchange-calendars code).
         seed: Seed of the model's weights, shuffling and dropout when ``model``
             is built here (a given ``Sequential`` keeps its own seed).
+        device: Where the model trains and predicts: ``"auto"`` (CUDA, then
+            MPS, then the CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"mps"``.
+            ``None`` (default): ``"auto"`` for a model compiled here, and a
+            given compiled model keeps its ``compile(device=...)``. Not saved:
+            an artifact loads on any device.
 
     A model that is already compiled keeps its optimizer and loss; an
     uncompiled one gets ``Adam(learning_rate=1e-3)`` and MSE.
@@ -109,6 +115,7 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         strategy: str = "direct",
         calendar: str = "XNYS",
         seed: int | None = None,
+        device: str | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ConfigError(f"strategy={strategy!r} is not supported; use one of {STRATEGIES}.")
@@ -125,6 +132,7 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         self.lookback, self.horizon, self.target = int(lookback), int(horizon), target
         self.target_transform, self.scaler, self.strategy = target_transform, scaler, strategy
         self.calendar, self.seed = calendar, seed
+        self.device = device if device is None else str(resolve_device(device))
 
     def _new_windowizer(self) -> Windowizer:
         return Windowizer(
@@ -237,9 +245,12 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
                     optimizer=optimizers.deserialize(settings["optimizer"]),
                     loss=settings["loss"],
                     metrics=settings["metrics"],
+                    device=self.device,
                 )
             else:
-                model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse")
+                model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse", device=self.device)
+        else:  # a given compiled model: its device, or the Forecaster's; re-flattened for cuDNN
+            place(model, self.device if self.device is not None else model._device)
         return model
 
     # -------------------------------------------------------------- predict
@@ -483,7 +494,7 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         """An unfitted Forecaster with the same settings and a fresh model of the same design."""
         config = self.get_config()
         config["model"] = {**config["model"], "build_input_shape": None}
-        clone = Forecaster(**config)
+        clone = Forecaster(**config, device=self.device)
         if hasattr(self, "model_") and self.model_.compile_config:
             clone._compile_like = self.model_.compile_config
         return clone
@@ -524,8 +535,12 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         return saving.write_artifact(path, config, self.model_)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
+    def load(cls, path: str | os.PathLike[str], device: str | None = None) -> Forecaster:
         """Load a Forecaster written by :meth:`save`, ready to predict and evaluate.
+
+        The weights are read to the CPU, then moved to ``device`` (``None``:
+        ``"auto"``, CUDA when present); the artifact records no device, so a
+        model trained on a GPU loads on a CPU-only machine and the other way round.
 
         Raises:
             ArtifactError: The folder is not a Forecaster artifact, or is damaged.
@@ -541,6 +556,9 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
             raise ArtifactError(
                 f"{folder / saving.CONFIG}: bad forecaster settings: {err}"
             ) from err
+        if device is not None:
+            place(model, device)
+            forecaster.device = str(model._device)
         forecaster.model_ = model
         forecaster.train_info_ = config["train"]
         forecaster.train_scale_ = config["train_scale"]

@@ -18,6 +18,7 @@ from rnncast.layers.base import Shape, show_shape
 from rnncast.layers.core import InputLayer
 from rnncast.layers.recurrent import Recurrent
 from rnncast.layers.wrappers import Bidirectional
+from rnncast.models.devices import to_device
 from rnncast.models.trainer import Trainer
 
 
@@ -190,6 +191,8 @@ class Sequential(Trainer, nn.Module):
             raise ShapeError(_explain(layer, previous, err)) from None
         with torch.inference_mode(False):
             layer.build(shape, generator)
+        if self._device is not None and self._device.type != "cpu":
+            layer.to(self._device)  # built lazily after compile(device=...)
 
     def _generator(self) -> torch.Generator | None:
         return None if self.seed is None else torch.Generator().manual_seed(int(self.seed))
@@ -300,9 +303,28 @@ class Sequential(Trainer, nn.Module):
             self.train(was_training)
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, features)
+        if self._precision is not None:  # mixed precision: autocast, float32 out (devices.py)
+            with self._precision.autocast(x.device.type):
+                return self._run_layers(x).float()
+        return self._run_layers(x)
+
+    def _run_layers(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, features)
         for layer in self._stack:
             x = layer(x)
         return x
+
+    def _apply(self, fn: Any, recurse: bool = True) -> Sequential:
+        """After ``.to()``/``.cuda()``/``.cpu()``, batches and optimizer slots follow the weights.
+
+        Each LSTM/GRU module re-flattens its weights for cuDNN in torch's own ``_apply``.
+        """
+        result = super()._apply(fn, recurse)
+        weight = next(self.parameters(), None)
+        if weight is not None and weight.device != self._device:
+            self._device = weight.device
+            if self.optimizer is not None:
+                self.optimizer.to(weight.device)
+        return result
 
     # ------------------------------------------------------ one batch at a time
     def train_on_batch(
@@ -443,6 +465,7 @@ class Sequential(Trainer, nn.Module):
             with torch.inference_mode():
                 for step, (inputs, _, _) in enumerate(batches.epoch()):
                     callback_list.call("on_predict_batch_begin", step, None)
+                    inputs = to_device((inputs, None, None), self._device)[0]
                     outputs.append(self(inputs))  # (batch, ...)
                     callback_list.call("on_predict_batch_end", step, {"outputs": outputs[-1]})
         finally:
@@ -450,7 +473,7 @@ class Sequential(Trainer, nn.Module):
         callback_list.call("on_predict_end", None)
         if not outputs:
             return np.zeros((0, *self.output_shape[1:]), dtype=np.float32)
-        return torch.cat(outputs).numpy()
+        return torch.cat(outputs).cpu().numpy()
 
     def dropout_layers(self) -> list[Layer]:
         """Layers that drop inputs while training (Dropout, or LSTM/GRU with ``dropout``)."""

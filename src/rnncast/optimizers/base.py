@@ -178,6 +178,29 @@ class Optimizer:
         self.params = list(params)
         self.slots = {name: [torch.zeros_like(p) for p in self.params] for name in self.slot_names}
 
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        """``[{"params": trainable tensors}]``: what ``torch.amp.GradScaler`` unscales.
+
+        With it, ``scaler.step(optimizer)`` works on rnncast's optimizers as on
+        ``torch.optim`` ones (mixed float16 training).
+        """
+        return [{"params": self.params}]
+
+    def to(self, device: torch.device | str) -> Optimizer:
+        """Move the slot variables (moments, ...) to ``device``, next to the weights they follow.
+
+        Example:
+            >>> from rnncast.optimizers import Adam
+            >>> optimizer = Adam()
+            >>> optimizer.build([torch.zeros(2, requires_grad=True)])
+            >>> optimizer.to("cpu").slots["m"][0].device.type
+            'cpu'
+        """
+        for values in self.slots.values():
+            values[:] = [t.to(device) for t in values]
+        return self
+
     def step(self) -> None:
         """Apply one update from the gradients stored in ``param.grad``."""
         rows = [i for i, p in enumerate(self.params) if p.grad is not None]
