@@ -452,6 +452,29 @@ class Sequential(Trainer, nn.Module):
             return np.zeros((0, *self.output_shape[1:]), dtype=np.float32)
         return torch.cat(outputs).numpy()
 
+    def export(
+        self,
+        filepath: Any,
+        format: str = "onnx",
+        verbose: bool | None = None,
+        input_signature: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Write the inference pass for serving outside Python (Keras 3's ``model.export``).
+
+        ``format="onnx"`` (the default here: Keras's ``"tf_saved_model"``
+        needs TensorFlow) writes an ONNX file whose input ``inputs`` and
+        output ``outputs`` have a dynamic batch axis; ``format="torch"`` a
+        ``torch.export`` program (``.pt2``). ``opset_version`` may be passed
+        for ONNX. See :mod:`rnncast.interop.onnx`.
+
+        Returns:
+            The path written (a ``pathlib.Path``).
+        """
+        from rnncast.interop.onnx import export_model
+
+        return export_model(self, filepath, format, verbose, input_signature, **kwargs)
+
     def dropout_layers(self) -> list[Layer]:
         """Layers that drop inputs while training (Dropout, or LSTM/GRU with ``dropout``)."""
         return [
