@@ -167,8 +167,9 @@ def test_missing_onnx_package_says_what_to_install(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # torch.export's first use costs seconds
 def test_torch_format_writes_an_exported_program(tmp_path):
-    model = random_model("bidirectional_gru_concat_sum")
+    model = random_model("bidirectional_lstm")
     program = torch.export.load(model.export(tmp_path / "m.pt2", format="torch", verbose=False))
     x = np.random.default_rng(2).normal(size=(5, LOOKBACK, FEATURES)).astype(np.float32)
     with torch.no_grad():

@@ -107,6 +107,7 @@ def export_forecaster(
             f"{folder} is a file; the export is a folder that receives {MODEL_FILES[format]} and "
             f"{PREPROCESS_FILE}, e.g. {folder.with_suffix('')}/."
         )
+    _check_single_series(forecaster.windowizer_)
     model_file = folder / MODEL_FILES[format]
     export_model(forecaster.model_, model_file, format, False, None, opset_version)
     spec = preprocess_spec(forecaster, model_file, opset_version)
@@ -122,11 +123,7 @@ def preprocess_spec(
     from rnncast.interop.onnx import DEFAULT_OPSET
 
     win = forecaster.windowizer_
-    if win.tickers_ is not None or set(win.scalers_) != {None}:
-        raise ConfigError(
-            "export covers single-series forecasters; this one was fitted on several tickers "
-            "(one scaler per ticker)."
-        )
+    _check_single_series(win)
     specs = parse_features(win.feature_list)
     scaler, target_scaler = win.scalers_[None], win.target_scalers_[None]
     features = [
@@ -267,6 +264,14 @@ class _Checker:
                 f"does not match {beside.name}: the model file was replaced after the export; "
                 "export again",
             )
+
+
+def _check_single_series(win: Any) -> None:
+    if win.tickers_ is not None or set(win.scalers_) != {None}:
+        raise ConfigError(
+            "export covers single-series forecasters; this one was fitted on several tickers "
+            f"({win.tickers_}); fit one Forecaster per ticker to export it."
+        )
 
 
 def _scaler(scaler: Scaler, column: int) -> dict[str, Any]:
