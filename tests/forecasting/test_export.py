@@ -37,7 +37,7 @@ def frame():
 
 @pytest.fixture(scope="module")
 def forecasters(frame):
-    """The default forecaster and one with level/log features, a diff target and horizon 3."""
+    """The default forecaster; level/log/diff features, a diff target, horizon 3; recursive."""
     train, val, _ = rc.data.chronological_split(frame)
     plain = rc.Forecaster([LSTM(8), Dense(1)], lookback=20, seed=0)
     mixed = rc.Forecaster(
@@ -49,9 +49,20 @@ def forecasters(frame):
         scaler="minmax",
         seed=1,
     )
+    recursive = rc.Forecaster(
+        [LSTM(4), Dense(1)],
+        lookback=10,
+        horizon=2,
+        features=["close:log_return", "close:log"],
+        target_transform="return",
+        scaler="robust",
+        strategy="recursive",
+        seed=2,
+    )
     return {
         "plain": plain.fit(train, validation=val, epochs=1, verbose=0),
         "mixed": mixed.fit(train, validation=val, epochs=1, verbose=0),
+        "recursive": recursive.fit(train, epochs=1, verbose=0),
     }
 
 
@@ -72,7 +83,7 @@ def test_doc_program_imports_only_numpy_onnxruntime_and_the_standard_library():
     assert len(doc_program().strip().splitlines()) <= 35
 
 
-@pytest.mark.parametrize("name", ["plain", "mixed"])
+@pytest.mark.parametrize("name", ["plain", "mixed", "recursive"])
 def test_doc_program_forecasts_like_predict_next(name, forecasters, frame, tmp_path):
     fc = forecasters[name]
     folder = fc.export_onnx(tmp_path / "export")
@@ -87,14 +98,15 @@ def test_doc_program_forecasts_like_predict_next(name, forecasters, frame, tmp_p
     )
     assert result.returncode == 0, result.stderr
     printed = [float(line.rsplit(" ", 1)[1]) for line in result.stdout.splitlines()]
-    expected = fc.predict_next(frame, days=fc.horizon)["forecast"].to_numpy()
-    assert len(printed) == fc.horizon
+    steps = fc.horizon if fc.strategy == "direct" else 1  # a recursive model forecasts 1 step
+    expected = fc.predict_next(frame, days=steps)["forecast"].to_numpy()
+    assert len(printed) == steps
     np.testing.assert_allclose(printed, expected, rtol=1e-4)
     last = frame.index[-1].date()
     assert result.stdout.splitlines()[0].startswith(f"session 1 after {last}:")
 
 
-@pytest.mark.parametrize("name", ["plain", "mixed"])
+@pytest.mark.parametrize("name", ["plain", "mixed", "recursive"])
 def test_onnx_model_equals_the_forecaster_network(name, forecasters, frame, tmp_path):
     fc = forecasters[name]
     folder = fc.export_onnx(tmp_path / "export")
@@ -136,6 +148,13 @@ def test_preprocess_json_holds_the_fitted_pipeline(forecasters, tmp_path):
     assert spec["model"]["output"]["shape"] == ["batch", 3]
     assert spec["trained_on"] == fc.train_info_
     assert len(spec["recipe"]) >= 7
+
+
+def test_recursive_spec_says_one_model_step(forecasters, tmp_path):
+    spec = read_preprocess(forecasters["recursive"].export_onnx(tmp_path / "export"))
+    assert (spec["strategy"], spec["horizon"], spec["model_horizon"]) == ("recursive", 2, 1)
+    assert [f["scaler"]["kind"] for f in spec["features"]] == ["robust", "robust"]
+    assert spec["target"]["transform"] == "return" and spec["rows_needed"] == 11
 
 
 def test_export_after_save_and_load_is_the_same(forecasters, frame, tmp_path):

@@ -470,6 +470,14 @@ class Sequential(Trainer, nn.Module):
 
         Returns:
             The path written (a ``pathlib.Path``).
+
+        Example:
+            >>> import tempfile
+            >>> from rnncast import Sequential
+            >>> from rnncast.layers import GRU, Dense
+            >>> model = Sequential([GRU(4, input_shape=(10, 1)), Dense(1)], seed=0)
+            >>> model.export(tempfile.mkdtemp() + "/model.onnx", verbose=False).name
+            'model.onnx'
         """
         from rnncast.interop.onnx import export_model
 
