@@ -16,6 +16,14 @@ from rnncast.forecasting.export import read_preprocess
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
+
+def one_thread_session(path):
+    """An onnxruntime session on one thread (its spinning threads crawl on a busy machine)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 SMALL = [
     "--set",
     'model.layers=[{type="GRU", units=6}, {type="Dense", units=1}]',
@@ -53,9 +61,7 @@ def test_export_a_run_folder(run, capsys):
     fc = rc.load(run / "forecaster")
     assert spec["lookback"] == 15 and spec["trained_on"] == fc.train_info_
     window = fc.windowizer_.last_window(rc.datasets.load_sample("MSFT"))  # (1, 15, 1)
-    session = ort.InferenceSession(
-        str(run / "export" / "model.onnx"), providers=["CPUExecutionProvider"]
-    )
+    session = one_thread_session(str(run / "export" / "model.onnx"))
     np.testing.assert_allclose(
         session.run(None, {"inputs": window})[0], fc.model_.predict(window), atol=1e-5
     )

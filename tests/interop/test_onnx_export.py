@@ -21,6 +21,14 @@ from rnncast.exceptions import ConfigError, ShapeError
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
+
+def one_thread_session(path):
+    """An onnxruntime session on one thread (its spinning threads crawl on a busy machine)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 ATOL = 1e-5
 LOOKBACK, FEATURES = 12, 3
 BATCHES = (1, 3, 17)
@@ -90,7 +98,7 @@ def random_model(name: str, seed: int = 0) -> Sequential:
 
 
 def onnx_differences(model: Sequential, path) -> list[float]:
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = one_thread_session(str(path))
     rng = np.random.default_rng(1)
     differences = []
     for batch in BATCHES:
@@ -144,7 +152,7 @@ def test_unbuilt_model_needs_input_signature(tmp_path):
     with pytest.raises(ShapeError, match="input_signature"):
         model.export(tmp_path / "m.onnx", verbose=False)
     model.export(tmp_path / "m.onnx", verbose=False, input_signature=(None, 6, 2))
-    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    session = one_thread_session(str(tmp_path / "m.onnx"))
     x = np.ones((4, 6, 2), dtype=np.float32)
     np.testing.assert_allclose(session.run(None, {"inputs": x})[0], model.predict(x), atol=ATOL)
 
