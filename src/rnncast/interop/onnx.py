@@ -82,18 +82,38 @@ def export_model(
     shape = _input_shape(model, input_signature)
     _check_exportable(model)
     if format == "onnx":
-        export_onnx(model, path, shape, opset_version)
+        _write_onnx(model, path, shape, opset_version)
     else:
-        export_torch(model, path, shape)
+        _write_torch(model, path, shape)
     if verbose is None or verbose:
         output.write(f"Saved artifact at '{path}'.")
     return path
 
 
 def export_onnx(
+    model: Any,
+    filepath: str | os.PathLike[str],
+    verbose: bool | None = None,
+    input_signature: Sequence[int | None] | None = None,
+    opset_version: int | None = None,
+) -> Path:
+    """Keras 3's ``export_onnx(model, filepath, ...)``: :func:`export_model` with ``format="onnx"``.
+
+    Example:
+        >>> import tempfile
+        >>> from rnncast import Sequential
+        >>> from rnncast.layers import LSTM, Dense
+        >>> model = Sequential([LSTM(3, input_shape=(5, 2)), Dense(1)], seed=0)
+        >>> export_onnx(model, tempfile.mkdtemp() + "/m.onnx", verbose=False).suffix
+        '.onnx'
+    """
+    return export_model(model, filepath, "onnx", verbose, input_signature, opset_version)
+
+
+def _write_onnx(
     model: Any, path: Path, shape: tuple[int, ...], opset_version: int | None = None
 ) -> None:
-    """Trace ``model`` into an ONNX file with a dynamic batch axis (see :func:`export_model`)."""
+    """Trace ``model`` into an ONNX file with a dynamic batch axis."""
     onnx = require_onnx()
     sample = _sample(model, shape)  # (2, timesteps, features): nothing specialises on batch 1
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
@@ -117,7 +137,7 @@ def export_onnx(
         onnx.save(proto, str(temporary))
 
 
-def export_torch(model: Any, path: Path, shape: tuple[int, ...]) -> None:
+def _write_torch(model: Any, path: Path, shape: tuple[int, ...]) -> None:
     """Write a ``torch.export`` ExportedProgram with a dynamic batch axis (``.pt2``)."""
     sample = _sample(model, shape)  # (2, timesteps, features)
     batch = torch.export.Dim("batch", min=1)
