@@ -81,6 +81,15 @@ CASES = {
     ],
     "lstm_loop_activation": lambda: [R.LSTM(5, activation="relu"), R.Dense(1)],
     "go_backwards": lambda: [R.GRU(5, go_backwards=True), R.Dense(1)],
+    "input_reshape_repeat_activation": lambda: [
+        R.Input(shape=(LOOKBACK, FEATURES)),
+        R.Reshape((LOOKBACK // 2, FEATURES * 2)),
+        R.Bidirectional(R.SimpleRNN(3), merge_mode="ave"),
+        R.RepeatVector(2),
+        R.Activation("relu"),
+        R.Bidirectional(R.LSTM(2), merge_mode="mul"),
+        R.Dense(1),
+    ],
 }
 
 
