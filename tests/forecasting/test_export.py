@@ -153,7 +153,7 @@ def test_preprocess_json_holds_the_fitted_pipeline(forecasters, tmp_path):
     }
     expected_input = {"name": "inputs", "shape": ["batch", 15, 4], "dtype": "float32"}
     assert spec["model"]["input"] == expected_input
-    assert spec["model"]["output"]["shape"] == ["batch", 3]
+    assert spec["model"]["output"]["shape"] == ["batch", 3] and spec["model"]["opset"] == 17
     assert spec["trained_on"] == fc.train_info_
     assert len(spec["recipe"]) >= 7
 

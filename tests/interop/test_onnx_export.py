@@ -139,6 +139,7 @@ def test_onnx_file_declares_a_dynamic_batch_axis_and_names(tmp_path):
     assert [(v.name, dims(v)) for v in proto.graph.input] == [("inputs", ["batch", 12, 3])]
     assert [(v.name, dims(v)) for v in proto.graph.output] == [("outputs", ["batch", 2])]
     assert {p.key: p.value for p in proto.metadata_props}["layers"] == "LSTM,Dense"
+    assert [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")] == [17]
 
 
 def test_export_keeps_training_mode_and_weights(tmp_path):

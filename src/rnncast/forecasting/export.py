@@ -36,7 +36,7 @@ from rnncast.data.features import FEATURE_TRANSFORMS, parse_features
 from rnncast.data.scalers import Scaler
 from rnncast.data.targets import TARGET_TRANSFORMS
 from rnncast.exceptions import ArtifactError, ConfigError
-from rnncast.interop.onnx import INPUT_NAME, OUTPUT_NAME, export_model
+from rnncast.interop.onnx import DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME, export_model
 
 FORMAT = "rnncast-preprocess"
 VERSION = 1
@@ -120,8 +120,6 @@ def preprocess_spec(
     forecaster: Any, model_file: Path, opset_version: int | None = None
 ) -> dict[str, Any]:
     """The content of ``preprocess.json`` for a fitted forecaster and its exported model."""
-    from rnncast.interop.onnx import DEFAULT_OPSET
-
     win = forecaster.windowizer_
     _check_single_series(win)
     specs = parse_features(win.feature_list)
@@ -144,7 +142,7 @@ def preprocess_spec(
         "model": {
             "file": model_file.name,
             "sha256": _sha256(model_file),
-            "opset": DEFAULT_OPSET if opset_version is None else int(opset_version),
+            "opset": _opset(model_file, opset_version),
             "input": {
                 "name": INPUT_NAME,
                 "shape": ["batch", win.lookback, len(features)],
@@ -280,6 +278,12 @@ def _scaler(scaler: Scaler, column: int) -> dict[str, Any]:
         "center": float(scaler.center_[column]),
         "scale": float(scaler.scale_[column]),
     }
+
+
+def _opset(model_file: Path, opset_version: int | None) -> int | None:
+    if model_file.suffix != ".onnx":
+        return None  # a torch.export program has no opset
+    return DEFAULT_OPSET if opset_version is None else int(opset_version)
 
 
 def _sha256(file: Path) -> str:
