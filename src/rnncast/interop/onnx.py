@@ -7,9 +7,9 @@ BatchNormalization on its moving statistics), with one input
 is fixed by the model's input shape.
 
 ONNX uses torch's TorchScript-based exporter (``torch.onnx.export(...,
-dynamo=False)``): it needs only the ``onnx`` package and, unlike the dynamo
-exporter, keeps the batch axis dynamic through fused LSTM/GRU kernels (Keras
-3 makes the same choice on its torch backend). ``format="torch"`` writes a
+dynamo=False)``): it needs only the ``onnx`` package (the dynamo exporter
+also needs ``onnxscript``), and Keras 3 makes the same choice on its torch
+backend for a dynamic batch axis. ``format="torch"`` writes a
 ``torch.export`` ExportedProgram (``.pt2``), Keras's ``format="torch"``.
 
 Example:
