@@ -277,6 +277,7 @@ def _parser() -> argparse.ArgumentParser:
         "rnncast verify runs/20261126-101500-lstm",
     )
     verify.add_argument("path", type=Path, help="artifact folder, or a run folder holding one")
+    _export_command(commands)
     return parser
 
 
@@ -298,6 +299,35 @@ def _tune(args: argparse.Namespace) -> None:
     from rnncast.cli import tune
 
     tune.command(args, _config(args))
+def _export_command(commands: Any) -> None:
+    export = _command(
+        commands,
+        "export",
+        _export,
+        "write a trained forecaster as model.onnx + preprocess.json for use outside Python",
+        "rnncast export runs/20261126-101500-lstm --format onnx --out msft_export",
+    )
+    export.add_argument("run", type=Path, metavar="RUN", help="run folder or forecaster artifact")
+    export.add_argument(
+        "--format", default="onnx", help="onnx (default), or torch for a torch.export .pt2 file"
+    )
+    export.add_argument("--out", type=Path, help="folder to write (default: RUN/export)")
+
+
+def _export(args: argparse.Namespace) -> None:
+    from rnncast.forecasting.export import MODEL_FILES, PREPROCESS_FILE, export_forecaster
+
+    run = args.run
+    artifact = run / "forecaster" if (run / "forecaster").is_dir() else run
+    if not (artifact / "config.json").is_file():
+        raise rc.ConfigError(
+            f"{run} is not a run folder (no forecaster/ inside) nor a forecaster artifact (no "
+            "config.json); pass the folder that rnncast run or rnncast train printed."
+        )
+    out = args.out or (run / "export" if artifact != run else run.with_name(run.name + "-export"))
+    folder = export_forecaster(rc.Forecaster.load(artifact), out, format=args.format)
+    for name in (MODEL_FILES.get(args.format), PREPROCESS_FILE):
+        print(f"written: {folder / name}")
 
 
 def _verify(args: argparse.Namespace) -> int:

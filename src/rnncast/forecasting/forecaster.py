@@ -570,6 +570,16 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
             forecaster._load_universe(config["universe"], folder / saving.CONFIG)
         return forecaster
 
+    def export_onnx(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``model.onnx`` and ``preprocess.json`` into the folder ``path`` (docs/export.md).
+
+        Returns:
+            The folder; :func:`rnncast.forecasting.export.read_preprocess` reads it back.
+        """
+        from rnncast.forecasting.export import export_forecaster
+
+        return export_forecaster(self, path)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise NotFittedError("this Forecaster is not fitted yet; call fit(train) first.")

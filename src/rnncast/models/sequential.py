@@ -475,6 +475,37 @@ class Sequential(Trainer, nn.Module):
             return np.zeros((0, *self.output_shape[1:]), dtype=np.float32)
         return torch.cat(outputs).cpu().numpy()
 
+    def export(
+        self,
+        filepath: Any,
+        format: str = "onnx",
+        verbose: bool | None = None,
+        input_signature: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Write the inference pass for serving outside Python (Keras 3's ``model.export``).
+
+        ``format="onnx"`` (the default here: Keras's ``"tf_saved_model"``
+        needs TensorFlow) writes an ONNX file whose input ``inputs`` and
+        output ``outputs`` have a dynamic batch axis; ``format="torch"`` a
+        ``torch.export`` program (``.pt2``). ``opset_version`` may be passed
+        for ONNX. See :mod:`rnncast.interop.onnx`.
+
+        Returns:
+            The path written (a ``pathlib.Path``).
+
+        Example:
+            >>> import tempfile
+            >>> from rnncast import Sequential
+            >>> from rnncast.layers import GRU, Dense
+            >>> model = Sequential([GRU(4, input_shape=(10, 1)), Dense(1)], seed=0)
+            >>> model.export(tempfile.mkdtemp() + "/model.onnx", verbose=False).name
+            'model.onnx'
+        """
+        from rnncast.interop.onnx import export_model
+
+        return export_model(self, filepath, format, verbose, input_signature, **kwargs)
+
     def dropout_layers(self) -> list[Layer]:
         """Layers that drop inputs while training (Dropout, or LSTM/GRU with ``dropout``)."""
         return [
