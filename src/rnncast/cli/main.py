@@ -299,6 +299,8 @@ def _tune(args: argparse.Namespace) -> None:
     from rnncast.cli import tune
 
     tune.command(args, _config(args))
+
+
 def _export_command(commands: Any) -> None:
     export = _command(
         commands,
