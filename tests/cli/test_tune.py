@@ -267,6 +267,7 @@ def test_the_refit_learns_from_train_and_validation_and_never_reads_the_test_par
     assert np.isfinite(forecast.to_numpy()).all()
 
 
+@pytest.mark.slow
 def test_tune_refits_the_best_trial_for_its_best_epoch_on_train_and_validation(
     tmp_path, monkeypatch
 ):

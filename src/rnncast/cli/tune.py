@@ -217,7 +217,7 @@ class Refit:
         rows = pd.concat([data.train, data.val])
         self.say(
             f"refit on train + val: {len(rows)} rows {rows.index[0].date()} .. "
-            f"{rows.index[-1].date()}, {self.epochs} epochs, no early stopping"
+            f"{rows.index[-1].date()}, {_count(self.epochs, 'epoch')}, no early stopping"
         )
         fc = pipelines.build_forecaster(config)
         fc.fit(rows, validation=None, **kwargs)
@@ -447,6 +447,10 @@ def _progress(say: Any) -> Any:
     return report
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _short(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
@@ -475,7 +479,7 @@ def _finish(
     result.final_epochs = best.user_attrs.get("best_epoch") or best_config["training"]["epochs"]
     say(
         f"best: trial {best.number} ({objective_name(folds)} {best.value:.5g}); refitting once "
-        f"on train + validation for {result.final_epochs} epochs"
+        f"on train + validation for {_count(result.final_epochs, 'epoch')}"
     )
     begun = time.perf_counter()
     result.final = pipelines.run(
