@@ -37,6 +37,6 @@ def test_without_fcntl_the_lock_uses_msvcrt_and_waits_through_timeouts(tmp_path,
 def test_without_fcntl_or_msvcrt_no_lock_is_taken(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "fcntl", None)
     monkeypatch.setitem(sys.modules, "msvcrt", None)
-    with files.file_lock(tmp_path / ".m.lock"):
-        with files.file_lock(tmp_path / ".m.lock"):  # would deadlock with a real lock
-            pass
+    outer, inner = files.file_lock(tmp_path / ".m.lock"), files.file_lock(tmp_path / ".m.lock")
+    with outer, inner:  # would deadlock with a real lock
+        pass
