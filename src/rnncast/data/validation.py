@@ -272,8 +272,8 @@ def check_jumps(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> No
         >>> try:
         ...     check_jumps(frame)
         ... except Exception as err:
-        ...     print(str(err)[:66])
-        column 'close' jumps x0.495 on 2024-01-03 and stays at the new lev
+        ...     print(str(err)[:69])
+        column 'close' jumps x0.495 on 2024-01-03 (a 2:1 split?) and stays at
     """
     for column in _jump_columns(frame, columns):
         for name, part in iter_tickers(frame):
