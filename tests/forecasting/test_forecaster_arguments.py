@@ -38,14 +38,15 @@ def fitted():
     idx = pd.bdate_range("2020-01-01", periods=80, name="date")
     close = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, 80)))
     frame = pd.DataFrame({"close": close}, index=idx)
-    fc = rc.Forecaster(layers(), lookback=10, seed=0).fit(frame, epochs=1, verbose=0)
+    fc = rc.Forecaster(layers(), lookback=10, seed=0)
+    fc.fit(frame.iloc[:50], validation=frame.iloc[50:], epochs=1, verbose=0)
     return fc, frame
 
 
 @pytest.mark.parametrize("interval", ["x", 1.5, 0, True])
 def test_predict_next_interval_is_checked(fitted, interval):
     fc, frame = fitted
-    with pytest.raises(rc.ConfigError, match=r"interval must be a coverage in \(0, 1\)"):
+    with pytest.raises(rc.ConfigError, match=r"interval coverage must be in \(0, 1\)"):
         fc.predict_next(frame, interval=interval)
 
 

@@ -374,12 +374,6 @@ class Forecaster(IntervalMethods, ScoringMethods):
         self._check_fitted()
         frame = _check_single(frame, "frame")
         days = positive_int(days, "days")
-        if interval is not None and (
-            isinstance(interval, bool)
-            or not isinstance(interval, int | float)
-            or not 0 < interval < 1
-        ):
-            raise ConfigError(f"interval must be a coverage in (0, 1), e.g. 0.9, got {interval!r}.")
         if self.strategy == "direct" and days > self.horizon:
             raise ConfigError(
                 f"days={days} is more than horizon={self.horizon}; the direct "
