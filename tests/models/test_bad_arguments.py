@@ -26,7 +26,10 @@ Y = np.zeros((8, 1), "float32")
         ({"epochs": 1.5}, r"epochs must be an integer >= 0, got 1\.5"),  # ran 1 before
         ({"epochs": None}, r"epochs must be an integer >= 0, got None"),  # TypeError before
         ({"epochs": np.inf}, r"epochs must be an integer >= 0, got inf"),  # OverflowError
-        ({"validation_split": "0.2"}, r"validation_split must be a number in \[0, 1\)"),
+        (
+            {"validation_split": "0.2"},
+            r"validation_split must be in \(0, 1\) \(a number\), got '0\.2'",
+        ),
         ({"callbacks": 5}, r"callbacks must be a list of rnncast\.callbacks objects, got 5"),
         ({"shuffle": "yes"}, r"shuffle must be True, False or 'batch', got 'yes'"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -33,21 +34,6 @@ def count(value: Any, name: str) -> int:
     return int(value)
 
 
-def fraction(value: Any, name: str, low: float = 0.0, high: float = 1.0) -> float:
-    """``value`` as a float in ``[low, high)``, else ``ConfigError`` naming ``name``.
-
-    Example:
-        >>> fraction(0.2, "validation_split")
-        0.2
-    """
-    number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool
-    )
-    if not number or not low <= float(value) < high:
-        raise ConfigError(f"{name} must be a number in [{low:g}, {high:g}), got {value!r}.")
-    return float(value)
-
-
 def fit_arguments(
     epochs: Any, initial_epoch: Any, validation_split: Any, callbacks: Any, shuffle: Any
 ) -> None:
@@ -65,7 +51,10 @@ def fit_arguments(
     """
     count(epochs, "epochs")
     count(initial_epoch, "initial_epoch")
-    fraction(validation_split, "validation_split")
+    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
+        raise ConfigError(
+            f"validation_split must be in (0, 1) (a number), got {validation_split!r}."
+        )
     if callbacks is not None and not isinstance(callbacks, list | tuple):
         raise ConfigError(
             f"callbacks must be a list of rnncast.callbacks objects, got {callbacks!r}."
