@@ -1406,6 +1406,7 @@ LATER = {
     'data.csv="missing.csv"',
     "data.val=0",
     "training.learning_rate=1e9",
+    "training.learning_rate=0",  # allowed as in Keras (tests/cli/test_reliability.py)
 }
 
 

@@ -33,7 +33,6 @@ def test_counts_must_be_positive(argv, capsys):
     ("override", "match"),
     [
         ('data.features=["close:nope"]', r"data\.features: feature 'close:nope' has an unknown"),
-        ("training.learning_rate=0", r"training\.learning_rate=0 must be > 0"),
     ],
 )
 def test_config_values_checked_when_loaded(override, match):

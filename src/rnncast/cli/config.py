@@ -327,11 +327,6 @@ def _check_values(config: dict[str, Any], where: str) -> None:
         parse_features(data["features"])
     except ConfigError as err:
         raise ConfigError(f"{where}: data.features: {err}") from err
-    if config["training"]["learning_rate"] <= 0:
-        raise ConfigError(
-            f"{where}: training.learning_rate={config['training']['learning_rate']!r} must be "
-            "> 0 (with 0 nothing is learned); the default is 0.001."
-        )
     unknown = [b for b in config["evaluation"]["baselines"] if b not in BASELINE_NAMES]
     if unknown:
         raise ConfigError(
