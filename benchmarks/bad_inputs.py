@@ -1545,7 +1545,9 @@ def config_cases() -> Iterator[Case]:
 
     def interval_cli(tmp: Path) -> CliResult:
         model = saved_forecaster(tmp)
-        return cli("predict", "--model", str(model), "--ticker", "MSFT", "--interval", "1.5")
+        return cli(
+            "predict", "--model", str(model), "--ticker", "MSFT", "--days", "1", "--interval", "1.5"
+        )
 
     yield Case(g, "CLI predict --interval 1.5", interval_cli, names=("interval",), cli=True)
 
