@@ -182,12 +182,37 @@ def model_from(folder: Path, config: dict[str, Any], compile: bool) -> Sequentia
     try:
         model = Sequential.from_config(config["model"])
     except (RnncastError, KeyError, TypeError, ValueError, IndexError, RecursionError) as err:
-        raise ArtifactError(f"{folder / CONFIG}: cannot rebuild the architecture: {err}") from err
+        where = _failing_layer(config["model"]["layers"])
+        raise ArtifactError(
+            f"{folder / CONFIG}: cannot rebuild the architecture: {where}{err}"
+        ) from err
     load_model_tensors(model, weights, folder / WEIGHTS)
     model._training_seed = config.get("training", {}).get("seed")
     if compile and config.get("compile"):
         _restore_compile(model, config, folder)
     return model
+
+
+def _failing_layer(layers: list[dict[str, Any]]) -> str:
+    """``"model.layers[i].config.key: "`` of the first layer setting that cannot be built."""
+    from rnncast.layers import deserialize
+
+    for index, spec in enumerate(layers):
+        try:
+            deserialize(spec)
+            continue
+        except Exception:
+            pass
+        for key in spec["config"]:
+            try:
+                deserialize(
+                    {**spec, "config": {k: v for k, v in spec["config"].items() if k != key}}
+                )
+            except Exception:
+                continue
+            return f"model.layers[{index}].config.{key}: "
+        return f"model.layers[{index}] ({spec['class_name']}): "
+    return ""
 
 
 def verify(path: str | os.PathLike[str]) -> str:
@@ -471,7 +496,9 @@ def _restore_compile(model: Sequential, config: dict[str, Any], folder: Path) ->
         optimizer = optimizers.deserialize(settings["optimizer"])
         model.compile(optimizer=optimizer, loss=loss, metrics=settings.get("metrics"))
     except (RnncastError, TypeError, ValueError, KeyError) as err:
-        raise ArtifactError(f"{folder / CONFIG}: bad compile settings: {err}") from err
+        raise ArtifactError(
+            f"{folder / CONFIG}: bad compile settings (compile.optimizer, compile.loss): {err}"
+        ) from err
     iterations = config.get("training", {}).get("iterations", 0)
     if not (folder / OPTIMIZER).is_file():
         if _optimizer_state_expected(model, config, iterations):

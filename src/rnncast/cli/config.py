@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rnncast.data.features import parse_features
 from rnncast.exceptions import ConfigError
 
 TUTORIAL_LAYERS = [
@@ -359,6 +360,10 @@ def _check_values(config: dict[str, Any], where: str) -> None:
             f"{where}: data.features must be a non-empty list of column names or "
             "column:transform specs, e.g. ['close:log_return']."
         )
+    try:
+        parse_features(data["features"])
+    except ConfigError as err:
+        raise ConfigError(f"{where}: data.features: {err}") from err
     unknown = [b for b in config["evaluation"]["baselines"] if b not in BASELINE_NAMES]
     if unknown:
         raise ConfigError(

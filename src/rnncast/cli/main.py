@@ -381,7 +381,10 @@ def _predict_command(commands: Any) -> None:
     )
     _data_options(predict, ticker_default=None)
     predict.add_argument(
-        "--days", type=int, default=5, help="number of trading sessions to forecast (default 5)"
+        "--days",
+        type=_positive_int,
+        default=5,
+        help="number of trading sessions to forecast (default 5)",
     )
     predict.add_argument(
         "--interval",
@@ -462,7 +465,7 @@ def _data_commands(commands: Any) -> None:
     )
     show.add_argument("ticker", help="sample ticker (rnncast data list)")
     show.add_argument("--raw", action="store_true", help="unadjusted prices")
-    show.add_argument("--rows", type=int, default=5, help="rows shown at each end (5)")
+    show.add_argument("--rows", type=_positive_int, default=5, help="rows shown at each end (5)")
     download = _command(
         actions,
         "download",
@@ -592,6 +595,17 @@ def _compare(args: argparse.Namespace) -> None:
     print(f"leaderboard: {result.folder / 'leaderboard.html'}")
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (the error names the value)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _predict(args: argparse.Namespace) -> None:
     from rnncast.cli import pipelines as runner
     from rnncast.cli.config import load_config
@@ -599,6 +613,11 @@ def _predict(args: argparse.Namespace) -> None:
     folder = Path(args.model)
     artifact = folder / "forecaster" if (folder / "forecaster").is_dir() else folder
     forecaster = rc.load(artifact)
+    if not isinstance(forecaster, rc.Forecaster):
+        raise rc.ConfigError(
+            f"--model {args.model} is a saved {type(forecaster).__name__}, not a forecaster; "
+            "give a run folder or a folder written by rnncast train."
+        )
     data = (
         load_config(folder / "config.toml")["data"]
         if (folder / "config.toml").is_file()

@@ -119,6 +119,8 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
     ) -> None:
         if strategy not in STRATEGIES:
             raise ConfigError(f"strategy={strategy!r} is not supported; use one of {STRATEGIES}.")
+        lookback, horizon = positive_int(lookback, "lookback"), positive_int(horizon, "horizon")
+        _check_arguments(features, calendar, seed)
         self.features = [features] if isinstance(features, str) else list(features)
         columns = [f.column for f in parse_features(self.features)]
         if strategy == "recursive" and any(column != target for column in columns):
@@ -272,6 +274,10 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         if self._is_universe:
             return self._predict_universe(frame, context)
         frame = _check_single(frame, "frame")
+        if context is not None and not isinstance(context, pd.DataFrame):
+            raise DataError(
+                f"context must be a DataFrame of the rows before frame, got {context!r}."
+            )
         return self._forecast_windows(frame, context, self.horizon)
 
     def _forecast_windows(
@@ -631,7 +637,32 @@ def _as_frame(prices: np.ndarray, dates: pd.Index) -> pd.DataFrame:
 
 def _check_single(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """One series; a ticker column holding a single ticker is that ticker's series."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(
+            f"{name} must be a pandas DataFrame of prices indexed by date, got "
+            f"{type(frame).__name__}; see rc.datasets.read_csv."
+        )
     return single_series(frame, name, "a Forecaster works on one series")
+
+
+def _check_arguments(features: Any, calendar: Any, seed: Any) -> None:
+    """Constructor arguments that are not checked elsewhere, by name."""
+    if not isinstance(features, str) and (not isinstance(features, list | tuple) or not features):
+        raise ConfigError(
+            f"features must be a column name or a non-empty list of them, e.g. "
+            f"['close:log_return'], got {features!r}."
+        )
+    import exchange_calendars as xcals  # lazily: it is slow to import
+
+    if not isinstance(calendar, str) or calendar not in xcals.get_calendar_names(
+        include_aliases=True
+    ):
+        raise ConfigError(
+            f"calendar={calendar!r} is not an exchange-calendars code; use e.g. 'XNYS' "
+            "(NYSE), 'XNAS', 'XLON', 'XETR' or 'XTKS'."
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise ConfigError(f"seed must be an integer or None, got {seed!r}.")
 
 
 def _check_not_constant(train: pd.DataFrame, target: str) -> None:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from rnncast._internal import output
+from rnncast._internal.artifacts import check_build_size
 from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError, ShapeError
 from rnncast.layers import Layer, deserialize, serialize
@@ -189,6 +190,7 @@ class Sequential(Trainer, nn.Module):
             layer.check_input_shape(shape)
         except ShapeError as err:
             raise ShapeError(_explain(layer, previous, err)) from None
+        check_build_size(layer, shape[-1] if shape and shape[-1] else 1)  # before allocating
         with torch.inference_mode(False):
             layer.build(shape, generator)
         if self._device is not None and self._device.type != "cpu":

@@ -13,9 +13,9 @@ import torch
 from rnncast import losses, optimizers
 from rnncast import metrics as metrics_module
 from rnncast._internal import output, ranks
-from rnncast._internal.checks import positive_int
+from rnncast._internal.checks import fit_arguments, positive_int
 from rnncast.callbacks import Callback, CallbackList, History
-from rnncast.exceptions import ConfigError, FitError, ShapeError
+from rnncast.exceptions import ConfigError, DataError, FitError, ShapeError
 from rnncast.models import distributed
 from rnncast.models.batches import (
     ArrayFeed,
@@ -296,6 +296,7 @@ class Trainer:
         """
         self._require_compiled("fit")
         reject_unknown("fit", kwargs, _FIT_ARGS)
+        fit_arguments(epochs, initial_epoch, validation_split, callbacks, shuffle)
         if not 0 <= int(initial_epoch) <= int(epochs):
             raise ConfigError(
                 f"need 0 <= initial_epoch <= epochs, got initial_epoch="
@@ -433,6 +434,27 @@ class Trainer:
         feed.pin_memory = pins_memory(self._device)  # CUDA: batches cut into pinned memory
         return EpochIterator(feed, steps)
 
+    def _validation_data(
+        self, validation_data: Any, batch_size: int | None, steps: int | None
+    ) -> EpochIterator:
+        """The batches of ``validation_data``: a tuple of arrays or a batch source."""
+        if isinstance(validation_data, tuple | list):
+            if len(validation_data) not in (2, 3):
+                raise ConfigError(
+                    "validation_data must be (x_val, y_val) or (x_val, y_val, "
+                    f"sample_weight_val), got {len(validation_data)} items."
+                )
+            x_val, y_val, w_val = (*validation_data, None)[:3]
+        elif kind_of(validation_data) == "array":
+            raise ConfigError(
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                "sample_weight_val), or a generator, DataLoader or PyDataset of batches."
+            )
+        else:
+            x_val, y_val, w_val = validation_data, None, None
+        names = ("x_val", "y_val")
+        return self._epoch_iterator(x_val, y_val, w_val, None, batch_size, False, steps, names)
+
     def _validation(
         self,
         batches: EpochIterator,
@@ -448,23 +470,10 @@ class Trainer:
         samples but not class weights (those weight training only).
         """
         if validation_data is not None:
-            if isinstance(validation_data, tuple | list):
-                if len(validation_data) not in (2, 3):
-                    raise ConfigError(
-                        "validation_data must be (x_val, y_val) or (x_val, y_val, "
-                        f"sample_weight_val), got {len(validation_data)} items."
-                    )
-                x_val, y_val, w_val = (*validation_data, None)[:3]
-            elif kind_of(validation_data) == "array":
-                raise ConfigError(
-                    "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                    "sample_weight_val), or a generator, DataLoader or PyDataset of batches."
-                )
-            else:
-                x_val, y_val, w_val = validation_data, None, None
-            names = ("x_val", "y_val")
-            val = self._epoch_iterator(x_val, y_val, w_val, None, batch_size, False, steps, names)
-            return batches, val
+            try:
+                return batches, self._validation_data(validation_data, batch_size, steps)
+            except (ConfigError, ShapeError, DataError) as err:  # say which argument
+                raise type(err)(f"validation_data: {err}") from err
         if not validation_split:
             return None
         if not isinstance(batches.feed, ArrayFeed):
