@@ -186,7 +186,7 @@ def bench_rows(device: torch.device, small: bool) -> list[Row]:
     rows = []
     for workload in (bench.W1, bench.W2):
         sized = tiny(workload) if small else workload
-        train = bench.train_speed(sized, device)
+        train = bench.train_speed(sized, device=device)
         infer = bench.inference_speed(sized, windows=128 if small else 10_000, device=device)
         rows.append(
             Row(
