@@ -34,6 +34,7 @@ TIERS: dict[str, tuple[int, str]] = {
     "losses": (1, ""),
     "metrics": (1, ""),
     "callbacks": (1, ""),
+    "mixed_precision": (1, ""),  # keras.mixed_precision: dtype policies that compile reads
     "models": (2, "arrays"),
     "saving": (2, "arrays"),
     "interop": (2, "arrays"),

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -52,3 +54,14 @@ def rc_model(layer):
     import rnncast as rc
 
     return rc.Sequential([layer])
+
+
+@pytest.mark.slow
+def test_gpu_check_cpu_dry_run_prints_one_passing_table(capsys):
+    assert load("gpu_check").main(["--cpu-dry-run"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| check | value | target | ok |"
+    assert sum(line.endswith("| yes |") for line in rows) == 10  # 9 layer stacks + artifact
+    assert "NO" not in out and "w2 training epoch on cpu" in out
+    assert "LSTM/GRU use cuDNN (profiler) | n/a on the CPU" in out

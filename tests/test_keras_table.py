@@ -56,6 +56,7 @@ MODULES = (
     "backend",
     "regularizers",
     "constraints",
+    "mixed_precision",
     "initializers",
     "activations",
     "saving",

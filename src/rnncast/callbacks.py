@@ -755,10 +755,10 @@ class BackupAndRestore(Callback):
 
     def _write(self) -> None:
         model, optimizer = self.model, self.model.optimizer
-        tensors = {f"model/{k}": v.contiguous() for k, v in model.snapshot().items()}
+        tensors = {f"model/{k}": v.cpu().contiguous() for k, v in model.snapshot().items()}
         tensors.update(
             {
-                f"optimizer/{k}": v.detach().contiguous().clone()
+                f"optimizer/{k}": v.detach().cpu().contiguous().clone()
                 for k, v in optimizer.state_tensors().items()
             }
         )

@@ -182,12 +182,37 @@ def model_from(folder: Path, config: dict[str, Any], compile: bool) -> Sequentia
     try:
         model = Sequential.from_config(config["model"])
     except (RnncastError, KeyError, TypeError, ValueError, IndexError, RecursionError) as err:
-        raise ArtifactError(f"{folder / CONFIG}: cannot rebuild the architecture: {err}") from err
+        where = _failing_layer(config["model"]["layers"])
+        raise ArtifactError(
+            f"{folder / CONFIG}: cannot rebuild the architecture: {where}{err}"
+        ) from err
     load_model_tensors(model, weights, folder / WEIGHTS)
     model._training_seed = config.get("training", {}).get("seed")
     if compile and config.get("compile"):
         _restore_compile(model, config, folder)
     return model
+
+
+def _failing_layer(layers: list[dict[str, Any]]) -> str:
+    """``"model.layers[i].config.key: "`` of the first layer setting that cannot be built."""
+    from rnncast.layers import deserialize
+
+    for index, spec in enumerate(layers):
+        try:
+            deserialize(spec)
+            continue
+        except Exception:
+            pass
+        for key in spec["config"]:
+            try:
+                deserialize(
+                    {**spec, "config": {k: v for k, v in spec["config"].items() if k != key}}
+                )
+            except Exception:
+                continue
+            return f"model.layers[{index}].config.{key}: "
+        return f"model.layers[{index}] ({spec['class_name']}): "
+    return ""
 
 
 def verify(path: str | os.PathLike[str]) -> str:
@@ -276,9 +301,12 @@ def _is_keras_file(path: str | os.PathLike[str]) -> bool:
 
 # ------------------------------------------------------------------ tensors
 def model_tensors(model: Sequential) -> dict[str, torch.Tensor]:
-    """Every weight and statistic keyed ``"<layer name>.<tensor name>"`` (contiguous copies)."""
+    """Every weight and statistic keyed ``"<layer name>.<tensor name>"`` (contiguous CPU copies).
+
+    Artifacts hold CPU tensors whatever device trained the model, so they load anywhere.
+    """
     return {
-        f"{layer.name}.{key}": value.detach().contiguous().clone()
+        f"{layer.name}.{key}": value.detach().cpu().contiguous().clone()
         for layer in model.layers
         for key, value in layer.state_dict().items()
     }
@@ -319,7 +347,7 @@ def read_tensors(file: Path) -> dict[str, torch.Tensor]:
         raise ArtifactError(f"{file}: file not found; the artifact is incomplete.")
     try:
         artifacts.check_header(file, artifacts.read_header(file), None)
-        tensors = load_file(str(file))
+        tensors = load_file(str(file), device="cpu")  # then copied onto the model's device
     except (SafetensorError, ValueError) as err:
         raise ArtifactError(
             f"{file}: cannot read the weights (truncated or corrupted file?): {err}"
@@ -448,7 +476,9 @@ def _compile_config(model: Sequential) -> dict[str, Any] | None:
 def _optimizer_tensors(model: Sequential) -> dict[str, torch.Tensor]:
     if model.optimizer is None or not model.optimizer.params:
         return {}
-    return {k: v.detach().contiguous().clone() for k, v in model.optimizer.state_tensors().items()}
+    return {
+        k: v.detach().cpu().contiguous().clone() for k, v in model.optimizer.state_tensors().items()
+    }
 
 
 def _restore_compile(model: Sequential, config: dict[str, Any], folder: Path) -> None:
@@ -466,7 +496,9 @@ def _restore_compile(model: Sequential, config: dict[str, Any], folder: Path) ->
         optimizer = optimizers.deserialize(settings["optimizer"])
         model.compile(optimizer=optimizer, loss=loss, metrics=settings.get("metrics"))
     except (RnncastError, TypeError, ValueError, KeyError) as err:
-        raise ArtifactError(f"{folder / CONFIG}: bad compile settings: {err}") from err
+        raise ArtifactError(
+            f"{folder / CONFIG}: bad compile settings (compile.optimizer, compile.loss): {err}"
+        ) from err
     iterations = config.get("training", {}).get("iterations", 0)
     if not (folder / OPTIMIZER).is_file():
         if _optimizer_state_expected(model, config, iterations):

@@ -11,8 +11,12 @@ pytestmark = pytest.mark.slow
 
 def test_quick_benchmark_is_well_formed(tmp_path):
     results = bench.main(
-        quick=True, markdown_path=str(tmp_path / "b.md"), json_path=str(tmp_path / "b.json")
+        quick=True,
+        markdown_path=str(tmp_path / "b.md"),
+        json_path=str(tmp_path / "b.json"),
+        device="cpu",
     )
+    assert results["device"] == "cpu"
     assert json.loads((tmp_path / "b.json").read_text()) == json.loads(json.dumps(results))
     for key in ("w1_train", "w2_train", "w1_inference", "w2_inference", "memory"):
         assert results[key]["ratio"] > 0

@@ -78,7 +78,7 @@ def test_every_option_and_argument_has_help():
         if not isinstance(action, argparse._SubParsersAction) and not action.help
     ]
     assert missing == []
-    assert len(list(_parsers(_parser()))) == 16  # rnncast, 10 commands, data x3, config x2
+    assert len(list(_parsers(_parser()))) == 17  # rnncast, 11 commands, data x3, config x2
 
 
 @pytest.mark.parametrize(

@@ -222,6 +222,87 @@ def test_the_search_never_sees_the_test_part(tmp_path, monkeypatch, folds):
     assert len(seen) == (2 * 2 if folds else 2)
 
 
+# ------------------------------------------------------------------ the final refit
+def spy_on_fit(monkeypatch):
+    """Record every Forecaster.fit: (train rows, validation rows or None, kwargs, forecaster)."""
+    calls = []
+    fit = rc.Forecaster.fit
+
+    def spy(self, train, validation=None, **kwargs):
+        calls.append(
+            (train.copy(), None if validation is None else validation.copy(), kwargs, self)
+        )
+        return fit(self, train, validation, **kwargs)
+
+    monkeypatch.setattr(rc.Forecaster, "fit", spy)
+    return calls
+
+
+def test_the_refit_learns_from_train_and_validation_and_never_reads_the_test_part(
+    tmp_path, monkeypatch
+):
+    config = load_config(
+        tiny_config(tmp_path, rows=400),
+        overrides=["evaluation.interval=0.8", "training.patience=2"],
+    )
+    real = pipelines.prepare(config)
+    poisoned = real.test.copy()
+    poisoned[:] = np.nan  # any fit that read it would fail or learn NaN
+    data = pipelines.Prepared(real.frame, real.source, real.train, real.val, poisoned)
+    calls = spy_on_fit(monkeypatch)
+    fc = tuning.Refit(epochs=2, say=lambda *_: None)(config, data)
+    (twin_train, twin_val, twin_kwargs, twin), (train, validation, kwargs, final) = calls
+    assert final is fc and validation is None
+    pd.testing.assert_frame_equal(train, pd.concat([real.train, real.val]))  # in time order
+    assert train.index.is_monotonic_increasing and train.index.max() < real.test.index[0]
+    assert kwargs["epochs"] == 2 and kwargs["callbacks"] == []  # no early stopping
+    assert fc.history_.epoch == [0, 1] and "val_loss" not in fc.history_.history
+    # intervals: calibrated by a twin trained on train only, scored on the validation tail
+    pd.testing.assert_frame_equal(twin_train, real.train)
+    pd.testing.assert_frame_equal(twin_val, real.val)
+    assert twin_kwargs["epochs"] == 2 and twin_kwargs["callbacks"] == []
+    assert twin.calibration_scores_ is not None
+    np.testing.assert_array_equal(fc.calibration_scores_, twin.calibration_scores_)
+    forecast = fc.predict(real.test, context=real.val)
+    assert np.isfinite(forecast.to_numpy()).all()
+
+
+@pytest.mark.slow
+def test_tune_refits_the_best_trial_for_its_best_epoch_on_train_and_validation(
+    tmp_path, monkeypatch
+):
+    config = load_config(tiny_config(tmp_path, rows=400), overrides=["training.epochs=4"])
+    data = pipelines.prepare(config)
+    calls = spy_on_fit(monkeypatch)
+    result = tuning.tune(config, 2, out=tmp_path / "runs", say=lambda *_: None)
+    assert len(calls) == 3  # two trials (interval off: no calibration twin), one refit
+    for train, validation, _, _ in calls:  # no fit saw a test row
+        assert (
+            max([train.index.max(), *([] if validation is None else [validation.index.max()])])
+            < (data.test.index[0])
+        )
+    best = result.study.best_trial
+    steps = best.intermediate_values  # the val_loss the pruner saw, by epoch
+    expected = min(steps, key=lambda step: (steps[step], step)) + 1
+    assert best.user_attrs["best_epoch"] == expected == result.final_epochs
+    train, validation, kwargs, final = calls[-1]
+    pd.testing.assert_frame_equal(train, pd.concat([data.train, data.val]))
+    assert validation is None and kwargs["epochs"] == expected and kwargs["callbacks"] == []
+    assert len(final.history_.epoch) == expected
+    assert "refitted on train+validation; test scored once" in str(result.final.verdict)
+    scored = json.loads((result.final.folder / "metrics.json").read_text())["test"]
+    assert scored["rows"] == len(data.test) and scored["start"] == str(data.test.index[0].date())
+
+
+def test_best_epoch_is_the_median_over_folds():
+    pruning = tuning.TrialPruning(None, epochs=3)
+    assert pruning.best_epoch() is None
+    pruning.fold_losses = [[0.3, 0.2, 0.1], [0.1, 0.2, 0.3], [0.5, 0.1, 0.1], [0.2, 0.1, 0.3]]
+    assert pruning.best_epoch() == 2  # epochs 3, 1, 2, 2: median 2
+    pruning.fold_losses = [[0.3, 0.2, 0.1], [0.1, 0.2, 0.3]]
+    assert pruning.best_epoch() == 2  # epochs 3 and 1: median 2
+
+
 # ------------------------------------------------------------------ optional extra
 def test_without_optuna_the_command_says_what_to_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "optuna", None)  # `import optuna` raises ImportError
@@ -250,7 +331,10 @@ def test_tune_writes_the_report_best_toml_and_one_final_run(tmp_path, capsys):
     folder = next(out.iterdir())
     assert folder.name.endswith("-tiny-tune")
     page = (folder / "tune.html").read_text(encoding="utf-8")
-    assert "Best of 3 trials chosen on validation; test scored once" in page
+    assert (
+        "Best of 3 trials chosen on validation; refitted on train+validation; test scored once"
+        in page
+    )
     assert 'id="trials-table"' in page and "Optimisation history" in page
     trials = pd.read_csv(folder / "trials.csv", index_col="trial")
     assert list(trials.index) == [0, 1, 2] and set(trials["state"]) <= {"complete", "pruned"}
@@ -264,5 +348,5 @@ def test_tune_writes_the_report_best_toml_and_one_final_run(tmp_path, capsys):
     assert len(final) == 1 and (final[0] / "report.html").is_file()
     assert load_config(final[0] / "config.toml") == best
     metrics = json.loads((final[0] / "metrics.json").read_text())
-    assert "best of 3 trials chosen on validation; test scored once" in metrics["verdict"]
+    assert "refitted on train+validation; test scored once" in metrics["verdict"]
     assert "best of 3 trials" in capsys.readouterr().out

@@ -57,3 +57,12 @@ def test_an_encrypted_member_is_an_artifact_error(tmp_path):
     locked = patch_headers(minimal(tmp_path, "locked.keras"), 6, 8, 1)  # flag bit 0: encrypted
     with pytest.raises(rc.ArtifactError, match=r"locked\.keras: cannot read this \.keras archive"):
         rc.load_keras(locked)
+
+
+def test_a_deeply_nested_config_is_named(tmp_path):
+    deep = archive(
+        tmp_path / "deep.keras",
+        {"config.json": b"[" * 50_000 + b"]" * 50_000, "model.weights.h5": b"x"},
+    )
+    with pytest.raises(rc.ArtifactError, match=r"config\.json is nested too deeply"):
+        rc.load_keras(deep)  # said "cannot read this .keras archive (maximum recursion ...)"

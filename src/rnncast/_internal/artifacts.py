@@ -206,9 +206,9 @@ MODEL_SCHEMA = obj(
 def _calibration_scores(value: Any, path: str) -> None:
     """A matrix of scores, or (a universe forecaster) one matrix per ticker."""
     if isinstance(value, dict):
-        obj(values=_NUMBERS)(value, path)
+        obj(values=_scores)(value, path)
     else:
-        _NUMBERS(value, path)
+        _scores(value, path)
 
 
 FORECASTER_SCHEMA = obj(
@@ -266,6 +266,43 @@ def check_config(config: Any, kind: str | None = None) -> None:
     MODEL_SCHEMA(config, "")
     if (kind or config.get("kind")) == "forecaster":
         FORECASTER_SCHEMA(config, "")
+        _consistent(config)
+
+
+def _scores(value: Any, path: str) -> None:
+    """Calibration scores: a matrix (rows of equal length) of finite numbers >= 0."""
+    _NUMBERS(value, path)
+    rows = [row if isinstance(row, list) else [row] for row in value]
+    if any(isinstance(row, list) for row in value) and not all(
+        isinstance(row, list) for row in value
+    ):
+        raise _fail(path, "rows that are all lists (one score per step)", value[:3])
+    for i, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            raise _fail(_join(path, i), f"a row of {len(rows[0])} scores", row)
+        for number in row:
+            if not 0 <= number < math.inf:
+                raise _fail(_join(path, i), "scores >= 0 (absolute log errors)", row)
+
+
+def _consistent(config: dict[str, Any]) -> None:
+    """The forecaster's settings agree with its windowizer and its model's input shape."""
+    settings, params = config["forecaster"], config["windowizer"]["params"]
+    for key in ("lookback", "features", "target", "scaler", "target_transform"):
+        mine, theirs = settings.get(key), params.get(key)
+        if key == "features":
+            mine, theirs = ([v] if isinstance(v, str) else v for v in (mine, theirs))
+        if key in settings and key in params and mine != theirs:
+            raise ArtifactError(
+                f"config.json: forecaster.{key}: {_show(settings[key])} does not match "
+                f"windowizer.params.{key} {_show(params[key])}; the file was altered."
+            )
+    shape = config["model"].get("build_input_shape") or []
+    if len(shape) == 3 and shape[1] is not None and shape[1] != settings["lookback"]:
+        raise ArtifactError(
+            f"config.json: forecaster.lookback: {settings['lookback']} does not match "
+            f"model.build_input_shape {_show(shape)}; the file was altered."
+        )
 
 
 # ------------------------------------------------------------------ weights files
@@ -383,7 +420,9 @@ def check_size(config: dict[str, Any], header: dict[str, dict[str, Any]], file: 
         layer_name = layer["config"].get("name")
         if mismatch is None and low and found.get(layer_name, low) < low:
             mismatch = ArtifactError(
-                f"config.json: {path}: layer {layer_name!r} needs at least {low:,} weights "
+                f"config.json: {path}: layer {layer_name!r} (units="
+                f"{layer['config'].get('units', layer['config'].get('filters'))}) needs at "
+                f"least {low:,} weights "
                 f"but {file.name} holds {found[layer_name]:,}; the config does not match "
                 "the weights."
             )
@@ -411,3 +450,32 @@ def _available_memory() -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):
         return None
+
+
+def check_build_size(layer: Any, features: int) -> None:
+    """Refuse to build a layer whose weights alone cannot fit in memory.
+
+    The estimate comes from the layer's config, before torch allocates
+    anything, so ``LSTM(1000000)`` is a ``ConfigError`` instead of an
+    allocator crash (or the kernel's out-of-memory killer).
+
+    Example:
+        >>> from rnncast.layers import LSTM
+        >>> check_build_size(LSTM(8), features=1)  # 320 parameters: fine
+    """
+    from rnncast.exceptions import ConfigError
+
+    try:
+        spec = {"class_name": type(layer).__name__, "config": layer.get_config()}
+        high, _, _ = _layer_sizes(spec, max(int(features), 1), "layer")
+    except (ArtifactError, KeyError, TypeError, ValueError, AttributeError, NotImplementedError):
+        return  # odd or unsized layers check their own arguments
+    available = _available_memory()
+    if available is not None and high * 4 > available:  # 4 bytes per float32 weight
+        units = spec["config"].get("units", spec["config"].get("filters"))
+        raise ConfigError(
+            f"layer {getattr(layer, 'name', spec['class_name'])!r} ({spec['class_name']} with "
+            f"units={units!r} on {features:,} input features) needs about {high:,} parameters "
+            f"({high * 4 / 2**30:,.1f} GiB), more than the {available / 2**30:.1f} GiB of memory "
+            "available; use fewer units."
+        )

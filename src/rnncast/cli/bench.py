@@ -27,9 +27,15 @@ The reference is what a careful engineer writes by hand:
 ``nn.LSTM(num_layers=2, batch_first=True)`` + ``nn.Linear``, one pre-built
 tensor indexed per batch, ``torch.optim.Adam``, MSE, no DataLoader.
 
+On a GPU (``--device cuda``) both sides train and predict on that GPU: the
+reference keeps its whole tensor there (what a careful engineer writes),
+rnncast keeps its windows on the host and copies each batch over; memory,
+import time and the HSMD windowing are CPU measurements and are skipped.
+
 Example:
     $ rnncast bench --quick
     $ rnncast bench --workload universe --max-windows 50000
+    $ rnncast bench --device cuda
     $ python -m rnncast bench --markdown docs/benchmarks.md --json benchmarks/results.json
 """
 
@@ -53,6 +59,7 @@ from torch import nn
 
 from rnncast.exceptions import ConfigError
 from rnncast.layers import LSTM, Dense
+from rnncast.models.devices import resolve_device
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
 
@@ -122,8 +129,8 @@ class Reference(nn.Module):
         return self.head(self.lstm(x)[0][:, -1])  # (batch, 1)
 
 
-def rnncast_model(workload: Workload) -> Sequential:
-    """The same workload in rnncast's Keras vocabulary."""
+def rnncast_model(workload: Workload, device: str | torch.device = "cpu") -> Sequential:
+    """The same workload in rnncast's Keras vocabulary, compiled for ``device``."""
     model = Sequential(
         [
             LSTM(workload.units, return_sequences=True, input_shape=(60, workload.features)),
@@ -132,8 +139,14 @@ def rnncast_model(workload: Workload) -> Sequential:
         ],
         seed=0,
     )
-    model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse")
+    model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse", device=device)
     return model
+
+
+def _sync(device: torch.device) -> None:
+    """Wait for the GPU's queued work, so the clock measures it (nothing to do on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 # ------------------------------------------------------------------ timing
@@ -147,7 +160,7 @@ def _reference_epoch(
     limit: int | None = None,
 ) -> float:
     started = time.perf_counter()
-    order = torch.randperm(len(x), generator=generator)
+    order = torch.randperm(len(x), generator=generator).to(x.device)
     for number, start in enumerate(range(0, len(x), batch)):
         if limit is not None and number >= limit:
             break
@@ -155,26 +168,34 @@ def _reference_epoch(
         optimizer.zero_grad(set_to_none=True)
         nn.functional.mse_loss(model(x[chosen]), y[chosen]).backward()
         optimizer.step()
+    _sync(x.device)
     return time.perf_counter() - started
 
 
-def train_speed(workload: Workload, data: tuple[Any, ...] | None = None) -> dict[str, Any]:
+def train_speed(
+    workload: Workload,
+    data: tuple[Any, ...] | None = None,
+    device: str | torch.device = "cpu",
+) -> dict[str, Any]:
     """Epoch seconds of both sides (alternating) and validation MSE afterwards.
 
     ``data`` is ``(x_train, y_train, x_val, y_val)``, default: random-walk
     windows of the workload's size. ``x_train`` may be a multi-ticker
     :class:`rnncast.data.Windows`: rnncast gathers its batches, the reference
     indexes one pre-built ``(n, lookback, features)`` tensor of the same windows.
+    ``device``: where both sides train.
     """
+    device = torch.device(device)
     if data is None:
         x, y = random_walk_windows(workload.windows + 1000, workload.features)
         data = (x[:-1000], y[:-1000], x[-1000:], y[-1000:])
     x_train, y_train, x_val, y_val = data
-    ours = rnncast_model(workload)
+    ours = rnncast_model(workload, device)
     torch.manual_seed(0)
-    reference = Reference(workload)
+    reference = Reference(workload).to(device)
     optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
-    xt, yt = torch.from_numpy(np.asarray(x_train)), torch.from_numpy(y_train)
+    xt = torch.from_numpy(np.asarray(x_train)).to(device)
+    yt = torch.from_numpy(y_train).to(device)
     generator = torch.Generator().manual_seed(0)
     if workload.warmup_batches:
         _reference_epoch(
@@ -196,14 +217,14 @@ def train_speed(workload: Workload, data: tuple[Any, ...] | None = None) -> dict
             initial_epoch=epoch,
             verbose=0,
         )
+        _sync(device)
         times["rnncast"].append(time.perf_counter() - started)
     timed = slice(1, None) if workload.epochs > 1 else slice(None)
     result = {side: statistics.median(values[timed]) for side, values in times.items()}
     with torch.inference_mode():
         reference.eval()
-        torch_mse = float(
-            nn.functional.mse_loss(reference(torch.from_numpy(x_val)), torch.from_numpy(y_val))
-        )
+        x_check, y_check = torch.from_numpy(x_val).to(device), torch.from_numpy(y_val).to(device)
+        torch_mse = float(nn.functional.mse_loss(reference(x_check), y_check))
     return {
         "torch_s": result["torch"],
         "rnncast_s": result["rnncast"],
@@ -213,16 +234,26 @@ def train_speed(workload: Workload, data: tuple[Any, ...] | None = None) -> dict
     }
 
 
-def inference_speed(workload: Workload, windows: int = 10_000, repeats: int = 3) -> dict[str, Any]:
-    """Windows per second of ``predict`` vs the reference, batch 1024, median of warm calls."""
+def inference_speed(
+    workload: Workload,
+    windows: int = 10_000,
+    repeats: int = 3,
+    device: str | torch.device = "cpu",
+) -> dict[str, Any]:
+    """Windows per second of ``predict`` vs the reference, batch 1024, median of warm calls.
+
+    On a GPU both sides end with their outputs on the host, as ``predict`` returns numpy.
+    """
+    device = torch.device(device)
     x, _ = random_walk_windows(windows, workload.features)
-    ours, reference = rnncast_model(workload), Reference(workload).eval()
-    xt = torch.from_numpy(x)
+    ours, reference = rnncast_model(workload, device), Reference(workload).to(device).eval()
+    xt = torch.from_numpy(x).to(device)
 
     def plain() -> None:
         with torch.inference_mode():
-            for start in range(0, len(xt), 1024):
-                reference(xt[start : start + 1024])
+            outputs = [reference(xt[start : start + 1024]) for start in range(0, len(xt), 1024)]
+            if device.type != "cpu":  # to the host, as predict's numpy (and a GPU sync)
+                torch.cat(outputs).cpu()
 
     def rnncast() -> None:
         ours.predict(x, batch_size=1024)
@@ -411,15 +442,25 @@ def run(
     say: Any = print,
     workload: str = "standard",
     max_windows: int | None = None,
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Every measurement of ``workload`` (one of :data:`WORKLOADS`), as a JSON-friendly dict."""
+    """Every measurement of ``workload`` (one of :data:`WORKLOADS`), as a JSON-friendly dict.
+
+    ``device``: where both sides run.
+
+    Raises:
+        ConfigError: for an unknown workload, or a device this machine does not have
+            (e.g. ``"cuda"`` without CUDA).
+    """
     if workload not in WORKLOADS:
         raise ConfigError(f"workload={workload!r} is not one of {WORKLOADS}.")
+    target = resolve_device(device)
     pick = quick if is_quick else (lambda w: w)
     results: dict[str, Any] = {
-        "machine": machine(),
+        "machine": machine(target),
         "date": date.today().isoformat(),
         "quick": is_quick,
+        "device": str(target),
     }
     if workload in ("universe", "all"):
         small = 5_000 if is_quick and max_windows is None else max_windows
@@ -427,12 +468,14 @@ def run(
     if workload == "universe":
         return results
     for standard in (W1, W2):
-        say(f"{standard.name}: training ...")
-        results[f"{standard.name}_train"] = train_speed(pick(standard))
-        say(f"{standard.name}: inference ...")
+        say(f"{standard.name}: training on {target} ...")
+        results[f"{standard.name}_train"] = train_speed(pick(standard), device=target)
+        say(f"{standard.name}: inference on {target} ...")
         results[f"{standard.name}_inference"] = inference_speed(
-            standard, windows=512 if is_quick else 10_000
+            standard, windows=512 if is_quick else 10_000, device=target
         )
+    if target.type != "cpu":  # memory, import time and windowing are CPU measurements
+        return results
     say("memory (separate processes) ...")
     results["memory"] = peak_memory(W1, is_quick)
     results["import"] = import_time(1 if is_quick else 3)
@@ -444,11 +487,13 @@ def run(
     return results
 
 
-def machine() -> dict[str, Any]:
-    """Versions and cores of this machine."""
+def machine(device: torch.device | None = None) -> dict[str, Any]:
+    """Versions and cores of this machine (and the GPU's name when ``device`` is CUDA)."""
     import os
 
+    gpu = {"gpu": torch.cuda.get_device_name(device)} if device and device.type == "cuda" else {}
     return {
+        **gpu,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
@@ -482,8 +527,9 @@ def markdown(results: dict[str, Any]) -> str:
         ),
         ("peak memory, w1 epoch (MB)", "memory", "torch_mb", "rnncast_mb", "ratio", "<= 1.25"),
     ]
+    where = f"{m['gpu']}, " if "gpu" in m else ""
     lines = [
-        f"Measured {results['date']} on {m['cpus']} CPU cores ({m['processor']}), "
+        f"Measured {results['date']} on {where}{m['cpus']} CPU cores ({m['processor']}), "
         f"{m['threads']} torch threads; Python {m['python']}, torch {m['torch']}, "
         f"numpy {m['numpy']}.{' Quick (smoke) sizes.' if results['quick'] else ''}",
         "",
@@ -491,7 +537,7 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for label, key, left, right, ratio, target in rows:
-        if key not in results:
+        if key not in results:  # GPU runs and the universe workload skip some rows
             continue
         r = results[key]
         lines.append(f"| {label} | {r[left]:.4g} | {r[right]:.4g} | {r[ratio]:.3f} | {target} |")
@@ -549,9 +595,10 @@ def main(
     json_path: str | None = None,
     workload: str = "standard",
     max_windows: int | None = None,
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Run, print the table, optionally write Markdown and JSON."""
-    results = run(quick, workload=workload, max_windows=max_windows)
+    """Run on ``device``, print the table, optionally write Markdown and JSON."""
+    results = run(quick, workload=workload, max_windows=max_windows, device=device)
     table = markdown(results)
     print(table)
     if markdown_path:

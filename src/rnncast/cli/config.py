@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rnncast.data.features import parse_features
 from rnncast.exceptions import ConfigError
 
 TUTORIAL_LAYERS = [
@@ -133,6 +134,13 @@ SCHEMA: dict[str, Any] = {
         ),
         "seed": _f(int, 42, minimum=0, maximum=2**32 - 1),
         "verbose": _f((int, str), "auto", choices=(0, 1, 2, "auto")),
+        "device": _f(str, "auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
+        "mixed_precision": _f(
+            OPTIONAL_STR,
+            None,
+            choices=(None, "bf16", "fp16"),
+            help="autocast dtype (None: float32)",
+        ),
     },
     "evaluation": {
         "interval": _f(
@@ -352,6 +360,10 @@ def _check_values(config: dict[str, Any], where: str) -> None:
             f"{where}: data.features must be a non-empty list of column names or "
             "column:transform specs, e.g. ['close:log_return']."
         )
+    try:
+        parse_features(data["features"])
+    except ConfigError as err:
+        raise ConfigError(f"{where}: data.features: {err}") from err
     unknown = [b for b in config["evaluation"]["baselines"] if b not in BASELINE_NAMES]
     if unknown:
         raise ConfigError(

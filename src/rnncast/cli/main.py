@@ -252,6 +252,9 @@ def _parser() -> argparse.ArgumentParser:
         "rnncast bench --markdown docs/benchmarks.md --json results.json",
     )
     bench.add_argument("--quick", action="store_true", help="seconds-long smoke run")
+    bench.add_argument(
+        "--device", default="cpu", help="run both sides on this device: cpu (default), cuda, cuda:1"
+    )
     bench.add_argument("--markdown", help="also write the table to this Markdown file")
     bench.add_argument("--json", help="also write the raw results to this JSON file")
     bench.add_argument(
@@ -274,6 +277,7 @@ def _parser() -> argparse.ArgumentParser:
         "rnncast verify runs/20261126-101500-lstm",
     )
     verify.add_argument("path", type=Path, help="artifact folder, or a run folder holding one")
+    _export_command(commands)
     return parser
 
 
@@ -295,6 +299,37 @@ def _tune(args: argparse.Namespace) -> None:
     from rnncast.cli import tune
 
     tune.command(args, _config(args))
+
+
+def _export_command(commands: Any) -> None:
+    export = _command(
+        commands,
+        "export",
+        _export,
+        "write a trained forecaster as model.onnx + preprocess.json for use outside Python",
+        "rnncast export runs/20261126-101500-lstm --format onnx --out msft_export",
+    )
+    export.add_argument("run", type=Path, metavar="RUN", help="run folder or forecaster artifact")
+    export.add_argument(
+        "--format", default="onnx", help="onnx (default), or torch for a torch.export .pt2 file"
+    )
+    export.add_argument("--out", type=Path, help="folder to write (default: RUN/export)")
+
+
+def _export(args: argparse.Namespace) -> None:
+    from rnncast.forecasting.export import MODEL_FILES, PREPROCESS_FILE, export_forecaster
+
+    run = args.run
+    artifact = run / "forecaster" if (run / "forecaster").is_dir() else run
+    if not (artifact / "config.json").is_file():
+        raise rc.ConfigError(
+            f"{run} is not a run folder (no forecaster/ inside) nor a forecaster artifact (no "
+            "config.json); pass the folder that rnncast run or rnncast train printed."
+        )
+    out = args.out or (run / "export" if artifact != run else run.with_name(run.name + "-export"))
+    folder = export_forecaster(rc.Forecaster.load(artifact), out, format=args.format)
+    for name in (MODEL_FILES.get(args.format), PREPROCESS_FILE):
+        print(f"written: {folder / name}")
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -346,7 +381,10 @@ def _predict_command(commands: Any) -> None:
     )
     _data_options(predict, ticker_default=None)
     predict.add_argument(
-        "--days", type=int, default=5, help="number of trading sessions to forecast (default 5)"
+        "--days",
+        type=_positive_int,
+        default=5,
+        help="number of trading sessions to forecast (default 5)",
     )
     predict.add_argument(
         "--interval",
@@ -381,6 +419,9 @@ def _pipeline_options(sub: argparse.ArgumentParser, config: bool = True) -> None
         "--out", type=Path, default=Path("runs"), help="parent folder of the run folder (runs/)"
     )
     sub.add_argument("--seed", type=int, help="seed of weights, shuffling and dropout")
+    sub.add_argument(
+        "--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 (training.device)"
+    )
 
 
 def _data_options(sub: argparse.ArgumentParser, ticker_default: str | None = None) -> None:
@@ -424,7 +465,7 @@ def _data_commands(commands: Any) -> None:
     )
     show.add_argument("ticker", help="sample ticker (rnncast data list)")
     show.add_argument("--raw", action="store_true", help="unadjusted prices")
-    show.add_argument("--rows", type=int, default=5, help="rows shown at each end (5)")
+    show.add_argument("--rows", type=_positive_int, default=5, help="rows shown at each end (5)")
     download = _command(
         actions,
         "download",
@@ -493,6 +534,8 @@ def _config(args: argparse.Namespace, source: str | None = None) -> dict[str, An
         overrides.append("data.allow_jumps=true")
     if args.seed is not None:
         overrides.append(f"training.seed={args.seed}")
+    if getattr(args, "device", None):
+        overrides.append(f"training.device={_quoted(args.device)}")
     return load_config(source if source is not None else getattr(args, "config", None), overrides)
 
 
@@ -566,6 +609,17 @@ def _compare(args: argparse.Namespace) -> None:
     print(f"leaderboard: {result.folder / 'leaderboard.html'}")
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (the error names the value)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _predict(args: argparse.Namespace) -> None:
     from rnncast.cli import pipelines as runner
     from rnncast.cli.config import load_config
@@ -573,6 +627,11 @@ def _predict(args: argparse.Namespace) -> None:
     folder = Path(args.model)
     artifact = folder / "forecaster" if (folder / "forecaster").is_dir() else folder
     forecaster = rc.load(artifact)
+    if not isinstance(forecaster, rc.Forecaster):
+        raise rc.ConfigError(
+            f"--model {args.model} is a saved {type(forecaster).__name__}, not a forecaster; "
+            "give a run folder or a folder written by rnncast train."
+        )
     data = (
         load_config(folder / "config.toml")["data"]
         if (folder / "config.toml").is_file()
@@ -690,6 +749,7 @@ def _bench(args: argparse.Namespace) -> None:
         json_path=args.json,
         workload=args.workload,
         max_windows=args.max_windows,
+        device=args.device,
     )
 
 

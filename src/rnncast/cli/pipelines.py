@@ -19,7 +19,7 @@ import platform
 import shutil
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -137,7 +137,13 @@ def build_forecaster(config: dict[str, Any]) -> Forecaster:
         seed=training["seed"],
     )
     optimizer = OPTIMIZERS[training["optimizer"]](learning_rate=training["learning_rate"])
-    model.compile(optimizer=optimizer, loss=training["loss"], metrics=["mae"])
+    model.compile(
+        optimizer=optimizer,
+        loss=training["loss"],
+        metrics=["mae"],
+        device=training["device"],
+        mixed_precision=training["mixed_precision"],
+    )
     return Forecaster(
         model,
         lookback=forecast["lookback"],
@@ -189,16 +195,31 @@ def run(
     out: str | Path = "runs",
     say: Any = output.write,
     notes: tuple[str, ...] = (),
+    fit: Callable[[dict[str, Any], Prepared], Forecaster] | None = None,
 ) -> RunResult:
     """Load, split, train, evaluate against baselines, forecast, write the run folder.
 
     ``notes`` are caveats the verdict carries (e.g. ``rnncast tune``'s number of trials).
+    ``fit(config, data)`` replaces the default fit (:func:`fit_train`), e.g. with
+    ``rnncast tune``'s refit on train + validation; it must not read ``data.test``.
     """
     with reserved_run_path(out, config["name"]) as target:
-        return _run(config, target, say, notes)
+        return _run(config, target, say, notes, fit)
 
 
-def _run(config: dict[str, Any], target: Path, say: Any, notes: tuple[str, ...] = ()) -> RunResult:
+def fit_train(config: dict[str, Any], data: Prepared) -> Forecaster:
+    """The configured forecaster fitted on train (validation: early stopping, intervals)."""
+    fc = build_forecaster(config)
+    return fc.fit(data.train, validation=data.val, **fit_kwargs(config))
+
+
+def _run(
+    config: dict[str, Any],
+    target: Path,
+    say: Any,
+    notes: tuple[str, ...] = (),
+    fit: Callable[[dict[str, Any], Prepared], Forecaster] | None = None,
+) -> RunResult:
     started = time.perf_counter()
     data = prepare(config)
     if is_universe(data.frame):
@@ -208,8 +229,7 @@ def _run(config: dict[str, Any], target: Path, say: Any, notes: tuple[str, ...] 
         f"{data.frame.index[-1].date()}; train {len(data.train)}, val {len(data.val)}, "
         f"test {len(data.test)}"
     )
-    fc = build_forecaster(config)
-    fc.fit(data.train, validation=data.val, **fit_kwargs(config))
+    fc = (fit or fit_train)(config, data)
     fitted_at = time.perf_counter()
     report = fc.evaluate(
         data.test,

@@ -10,11 +10,12 @@ per-epoch validation loss trails the median of earlier trials at the same
 epoch (:class:`TrialPruning`).
 
 When the search ends, the best configuration is written as ``best.toml``,
-fitted once by the ``rnncast run`` pipeline (train rows for the weights,
-validation rows for early stopping and interval calibration) and scored once
-on the test part; its verdict carries the note "best of N trials chosen on
-validation; test scored once". ``tune.html`` shows the trials, the history
-and the parameter importances (:mod:`rnncast.cli.tune_report`).
+refitted once on train + validation (:class:`Refit`: a fixed number of
+epochs, the best trial's best epoch, no early stopping) through the
+``rnncast run`` pipeline and scored once on the test part; its verdict carries
+the note "best of N trials chosen on validation; refitted on train+validation;
+test scored once". ``tune.html`` shows the trials, the history and the
+parameter importances (:mod:`rnncast.cli.tune_report`).
 
 The study lives in ``study.db`` (SQLite) in the tuning folder, or in any
 SQLAlchemy database given as ``storage`` (e.g. ``postgresql://host/db``):
@@ -27,6 +28,7 @@ Optuna is an optional extra: ``pip install "rnncast[tune]"``.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
@@ -81,10 +83,29 @@ class TrialPruning(Callback):
         super().__init__()
         self.trial, self.epochs = trial, epochs
         self.fold, self.losses = -1, []
+        self.fold_losses: list[list[float]] = []  # val_loss by epoch, one list per fit
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         """A new fit: the next fold."""
         self.fold += 1
+        self.fold_losses.append([])
+
+    def best_epoch(self) -> int | None:
+        """Epochs to the lowest ``val_loss`` (1-based): the median over folds, rounded up.
+
+        ``None`` before any ``val_loss``.
+
+        Example:
+            >>> pruning = TrialPruning(None, epochs=4)
+            >>> pruning.fold_losses = [[0.5, 0.3, 0.4], [0.2, 0.1, 0.1, 0.3]]
+            >>> pruning.best_epoch()  # folds: epoch 2 and epoch 2
+            2
+        """
+        best = sorted(losses.index(min(losses)) + 1 for losses in self.fold_losses if losses)
+        if not best:
+            return None
+        middle = len(best) // 2
+        return best[middle] if len(best) % 2 else math.ceil((best[middle - 1] + best[middle]) / 2)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         """Report ``val_loss``; raise ``optuna.TrialPruned`` when the pruner says so."""
@@ -92,6 +113,8 @@ class TrialPruning(Callback):
         if value is None:
             return
         self.losses.append(float(value))
+        if self.fold_losses:
+            self.fold_losses[-1].append(float(value))
         self.trial.report(float(value), self.fold * self.epochs + epoch)
         if self.trial.should_prune():
             if self.model is not None:
@@ -127,6 +150,8 @@ class Objective:
             raise
         finally:
             trial.set_user_attr("epochs", len(pruning.losses))
+            if pruning.best_epoch() is not None:
+                trial.set_user_attr("best_epoch", pruning.best_epoch())
         return value
 
     def _holdout(self, config: dict[str, Any], pruning: TrialPruning) -> float:
@@ -163,6 +188,44 @@ class Objective:
 
 
 @dataclass
+class Refit:
+    """The final fit: the weights learn from train + validation for ``epochs`` epochs.
+
+    A ``fit`` for :func:`rnncast.cli.pipelines.run`. The training rows are the
+    train and validation parts, concatenated in time order; there is no early
+    stopping (nothing is left to stop on) and the test part is never read.
+
+    Intervals stay honest: a model trained on its own rows would judge its
+    errors too small, so when ``evaluation.interval`` is set a twin is fitted
+    first on the train rows alone (same settings and epochs), its residuals
+    on the last 30 % of the validation rows calibrate the band, and the final
+    forecaster takes those calibration scores. The band is then, if anything,
+    a little wide (the twin saw fewer rows). Without ``interval`` there is one fit.
+    """
+
+    epochs: int
+    say: Any = output.write
+
+    def __call__(self, config: dict[str, Any], data: pipelines.Prepared) -> Any:
+        """Fit the final forecaster of ``config`` on ``data.train`` + ``data.val``."""
+        kwargs = {**pipelines.fit_kwargs(config, epochs=self.epochs), "callbacks": []}
+        scores = None
+        if config["evaluation"]["interval"] is not None:
+            twin = pipelines.build_forecaster(config)
+            twin.fit(data.train, validation=data.val, **{**kwargs, "verbose": 0})
+            scores = twin.calibration_scores_
+        rows = pd.concat([data.train, data.val])
+        self.say(
+            f"refit on train + val: {len(rows)} rows {rows.index[0].date()} .. "
+            f"{rows.index[-1].date()}, {_count(self.epochs, 'epoch')}, no early stopping"
+        )
+        fc = pipelines.build_forecaster(config)
+        fc.fit(rows, validation=None, **kwargs)
+        fc.calibration_scores_ = scores
+        return fc
+
+
+@dataclass
 class TuneResult:
     """What ``rnncast tune`` leaves behind."""
 
@@ -173,6 +236,7 @@ class TuneResult:
     final: pipelines.RunResult | None = None
     note: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    final_epochs: int | None = None
 
 
 def tune(
@@ -383,6 +447,10 @@ def _progress(say: Any) -> Any:
     return report
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _short(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
@@ -405,12 +473,22 @@ def _finish(
     best_config["name"] = f"{config['name']}-best"
     write_best(best_config, result.folder / "best.toml")
     result.note = (
-        f"best of {len(finished)} trials chosen on validation; test scored once "
-        f"({len(finished)} configurations were tried)"
+        f"best of {len(finished)} trials chosen on validation; refitted on train+validation; "
+        f"test scored once ({len(finished)} configurations were tried)"
     )
-    say(f"best: trial {best.number} ({objective_name(folds)} {best.value:.5g}); refitting once")
+    result.final_epochs = best.user_attrs.get("best_epoch") or best_config["training"]["epochs"]
+    say(
+        f"best: trial {best.number} ({objective_name(folds)} {best.value:.5g}); refitting once "
+        f"on train + validation for {_count(result.final_epochs, 'epoch')}"
+    )
     begun = time.perf_counter()
-    result.final = pipelines.run(best_config, out=result.folder, say=say, notes=(result.note,))
+    result.final = pipelines.run(
+        best_config,
+        out=result.folder,
+        say=say,
+        notes=(result.note,),
+        fit=Refit(result.final_epochs, say),
+    )
     result.timings["final_s"] = time.perf_counter() - begun
     result.best_config = best_config
     write_tune_report(result, objective_name(folds))

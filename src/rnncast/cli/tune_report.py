@@ -46,7 +46,7 @@ def write_best(config: dict[str, Any], path: str | os.PathLike[str]) -> Path:
 
 
 def trials_table(study: Any) -> pd.DataFrame:
-    """One row per trial: state, value, the sampled settings, epochs, seconds, worker.
+    """One row per trial: state, value, settings, epochs (run; to best val_loss), seconds, worker.
 
     Example:
         >>> import optuna
@@ -54,7 +54,7 @@ def trials_table(study: Any) -> pd.DataFrame:
         >>> study = optuna.create_study()
         >>> study.optimize(lambda t: t.suggest_float("x", 0, 1) ** 2, n_trials=2)
         >>> list(trials_table(study).columns)
-        ['state', 'value', 'x', 'epochs', 'seconds', 'worker']
+        ['state', 'value', 'x', 'epochs', 'best_epoch', 'seconds', 'worker']
     """
     rows = {}
     names = list(dict.fromkeys(name for t in study.trials for name in t.params))
@@ -65,6 +65,7 @@ def trials_table(study: Any) -> pd.DataFrame:
         row.update(
             {
                 "epochs": trial.user_attrs.get("epochs"),
+                "best_epoch": trial.user_attrs.get("best_epoch"),
                 "seconds": seconds,
                 "worker": trial.user_attrs.get("worker", ""),
             }

@@ -30,6 +30,8 @@ _AFTER = 10  # rows after a jump that decide whether the new level stays
 _LEVEL = 1.25  # "stays" / "reverts": the median of those rows within 25 % of the level
 _EXTREME = 10.0  # a one-day move of x10 or x1/10 is never a real daily move
 _SHOW = 3  # how many offending dates an error message lists
+_SMALL_SPLITS = (1.5,)  # 3:2 splits: a move a real crash can make too, so ...
+_QUIET = 25.0  # ... flagged only when 25x the median |log return| of the 20 rows around
 
 
 def validate(
@@ -250,9 +252,11 @@ def check_jumps(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> No
 
     * a spike: ``|r - 1| > JUMP_LIMIT`` (50 %) and the level reverts to
       within 25 % of the old price (a bad value in the file);
-    * split-sized (within 3 % of x2, x3, ... or x1/2, x1/3, ...) or extreme
-      (x10 or more either way) and the level stays within 25 % of the new
-      price: "looks like an unadjusted split";
+    * split-sized (within 3 % of x2, x3, ... or x1/2, x1/3, ...; or of x1.5 or
+      x1/1.5, a 3:2 split, when the move is 25x the median ``|log return|``
+      of the 20 rows around it) or extreme (x10 or more either way) and the
+      level stays within 25 % of the new price: "looks like an unadjusted
+      split", naming the split ratio (``split_name``);
     * extreme at all (also at the end of the series).
 
     A real crash or rally that is not split-sized passes, for example AAPL's
@@ -268,8 +272,8 @@ def check_jumps(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> No
         >>> try:
         ...     check_jumps(frame)
         ... except Exception as err:
-        ...     print(str(err)[:66])
-        column 'close' jumps x0.495 on 2024-01-03 and stays at the new lev
+        ...     print(str(err)[:69])
+        column 'close' jumps x0.495 on 2024-01-03 (a 2:1 split?) and stays at
     """
     for column in _jump_columns(frame, columns):
         for name, part in iter_tickers(frame):
@@ -286,6 +290,7 @@ def _jumps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         size = np.where(ratio >= 1, ratio, 1 / ratio)  # >= 1 either way
     whole = np.round(size)
     split_sized = (whole >= 2) & (np.abs(size - whole) <= _SPLIT_TOLERANCE * whole)
+    split_sized |= _quiet_small_splits(ratio, size)
     big = np.abs(ratio - 1) > JUMP_LIMIT
     stays = np.zeros(len(ratio), dtype=bool)
     reverts = np.zeros(len(ratio), dtype=bool)
@@ -302,6 +307,46 @@ def _jumps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return flagged & np.isfinite(ratio), stays & (split_sized | extreme)
 
 
+def _quiet_small_splits(ratio: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Moves within 3 % of x1.5 (either way) while the rows around are quiet.
+
+    A 3:2 split moves the unadjusted close by a third, which real crashes do
+    too (Carnival on 2001-09-17); what tells them apart is that the days
+    around a split are ordinary: the move is at least ``_QUIET`` (25) times
+    the median ``|log return|`` of the 10 rows before and after it.
+    """
+    near = np.zeros(len(ratio), dtype=bool)
+    for split in _SMALL_SPLITS:
+        near |= np.abs(size / split - 1) <= _SPLIT_TOLERANCE
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moves = np.abs(np.log(ratio))  # (n-1,)
+    for t in np.flatnonzero(near):
+        around = np.r_[moves[max(0, t - _AFTER) : t], moves[t + 1 : t + 1 + _AFTER]]
+        around = around[np.isfinite(around)]
+        near[t] = len(around) >= 4 and moves[t] >= _QUIET * np.median(around)
+    return near
+
+
+def split_name(ratio: float) -> str | None:
+    """The split a close ratio ``p_t / p_{t-1}`` looks like: ``"2:1"``, ``"3:2"``, ``"1:10"``.
+
+    None when the ratio is not within 3 % of a split ratio.
+
+    Example:
+        >>> split_name(0.667), split_name(0.5), split_name(10.2), split_name(1000.0)
+        ('3:2', '2:1', '1:10', None)
+    """
+    size = ratio if ratio >= 1 else 1 / ratio
+    for small, name in zip(_SMALL_SPLITS, ("3:2",), strict=True):
+        if abs(size / small - 1) <= _SPLIT_TOLERANCE:
+            new, old = name.split(":")
+            return name if ratio < 1 else f"{old}:{new}"
+    n = round(size)
+    if n < 2 or n > 100 or abs(size - n) > _SPLIT_TOLERANCE * n:
+        return None
+    return f"{n}:1" if ratio < 1 else f"1:{n}"
+
+
 def _raise_jumps(
     index: pd.DatetimeIndex,
     values: np.ndarray,
@@ -315,12 +360,15 @@ def _raise_jumps(
     splits = moves[stays[moves]]
     if len(splits):
         t = splits[0]
+        ratio = values[t + 1] / values[t]
+        name = split_name(ratio)
+        kind = "" if name is None else f" (a {'reverse ' if ratio > 1 else ''}{name} split?)"
         raise DataError(
-            f"column {column!r}{where} jumps x{values[t + 1] / values[t]:.3g} on "
-            f"{_dates(index[t + 1 : t + 2])} and stays at the new level: looks like an "
+            f"column {column!r}{where} jumps x{ratio:.3g} on "
+            f"{_dates(index[t + 1 : t + 2])}{kind} and stays at the new level: looks like an "
             "unadjusted split; use adjusted prices (an Adj Close column with "
-            "read_csv(adjusted=True), or divide the earlier prices by the split ratio), "
-            "or pass allow_jumps=True if the move is real."
+            f"read_csv(adjusted=True), or multiply the prices before that date by {ratio:.4g}),"
+            " or pass allow_jumps=True if the move is real."
         )
     shown = ", ".join(
         f"{index[t + 1]:%Y-%m-%d} (x{values[t + 1] / values[t]:.3g})" for t in moves[:_SHOW]

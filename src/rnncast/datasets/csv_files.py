@@ -175,6 +175,23 @@ def _read_table(path_or_buffer: PathOrBuffer, source: str, kwargs: dict[str, Any
         ) from err
     except (OSError, ValueError) as err:  # ParserError and UnicodeDecodeError are ValueErrors
         raise DataError(f"cannot read prices from {source}: {err}") from err
+    except TypeError as err:  # an option pd.read_csv does not know, or a bad path type
+        raise ConfigError(
+            f"cannot read prices from {source}: {err}; read_csv takes a path or file and the "
+            "options of pandas.read_csv (sep=, nrows=, thousands=, ...)."
+        ) from err
+    if not isinstance(table.index, pd.RangeIndex) and "index_col" not in kwargs:
+        raise DataError(
+            f"cannot read prices from {source}: some rows have more fields than the header "
+            f"({list(table.columns)}), e.g. the first row reads {_first_row(table)}; quote "
+            'values that hold the delimiter ("Jan 4, 2021") or pass the right sep=.'
+        )
     if not isinstance(table.index, pd.RangeIndex):  # index_col= was passed
         table = table.reset_index()
     return table.dropna(how="all") if len(table.columns) > 1 else table  # ",,,," rows
+
+
+def _first_row(table: pd.DataFrame) -> str:
+    index = table.index[0] if len(table) else ()
+    values = [*(index if isinstance(index, tuple) else (index,)), *table.iloc[0].tolist()]
+    return ",".join(str(v) for v in values)

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 from collections import deque
 from dataclasses import dataclass
 
@@ -70,7 +71,8 @@ _EPS = 1e-9  # guards ceil() against products like 10 * 0.7 = 7.000000000000001
 
 def check_coverage(coverage: float) -> float:
     """``coverage`` as a float in (0, 1), else a ConfigError naming the value."""
-    if not 0 < coverage < 1:
+    number = isinstance(coverage, numbers.Real) and not isinstance(coverage, bool)
+    if not number or not 0 < coverage < 1:
         raise ConfigError(f"interval coverage must be in (0, 1), e.g. 0.9; got {coverage!r}.")
     return float(coverage)
 

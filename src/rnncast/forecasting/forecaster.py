@@ -47,6 +47,7 @@ from rnncast.forecasting.universe import (
     to_long,
 )
 from rnncast.layers import Layer, serialize
+from rnncast.models.devices import place, resolve_device
 from rnncast.models.sequential import Sequential
 from rnncast.optimizers import Adam
 
@@ -86,6 +87,11 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         calendar: Exchange calendar of the forecast dates (exchange-calendars code).
         seed: Seed of the model's weights, shuffling and dropout when ``model``
             is built here (a given ``Sequential`` keeps its own seed).
+        device: Where the model trains and predicts: ``"auto"`` (CUDA, then
+            MPS, then the CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"mps"``.
+            ``None`` (default): ``"auto"`` for a model compiled here, and a
+            given compiled model keeps its ``compile(device=...)``. Not saved:
+            an artifact loads on any device.
 
     A model that is already compiled keeps its optimizer and loss; an
     uncompiled one gets ``Adam(learning_rate=1e-3)`` and MSE.
@@ -109,9 +115,12 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         strategy: str = "direct",
         calendar: str = "XNYS",
         seed: int | None = None,
+        device: str | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ConfigError(f"strategy={strategy!r} is not supported; use one of {STRATEGIES}.")
+        lookback, horizon = positive_int(lookback, "lookback"), positive_int(horizon, "horizon")
+        _check_arguments(features, calendar, seed)
         self.features = [features] if isinstance(features, str) else list(features)
         columns = [f.column for f in parse_features(self.features)]
         if strategy == "recursive" and any(column != target for column in columns):
@@ -125,6 +134,7 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         self.lookback, self.horizon, self.target = int(lookback), int(horizon), target
         self.target_transform, self.scaler, self.strategy = target_transform, scaler, strategy
         self.calendar, self.seed = calendar, seed
+        self.device = device if device is None else str(resolve_device(device))
 
     def _new_windowizer(self) -> Windowizer:
         return Windowizer(
@@ -237,9 +247,12 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
                     optimizer=optimizers.deserialize(settings["optimizer"]),
                     loss=settings["loss"],
                     metrics=settings["metrics"],
+                    device=self.device,
                 )
             else:
-                model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse")
+                model.compile(optimizer=Adam(learning_rate=1e-3), loss="mse", device=self.device)
+        else:  # a given compiled model: its device, or the Forecaster's; re-flattened for cuDNN
+            place(model, self.device if self.device is not None else model._device)
         return model
 
     # -------------------------------------------------------------- predict
@@ -261,6 +274,10 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         if self._is_universe:
             return self._predict_universe(frame, context)
         frame = _check_single(frame, "frame")
+        if context is not None and not isinstance(context, pd.DataFrame):
+            raise DataError(
+                f"context must be a DataFrame of the rows before frame, got {context!r}."
+            )
         return self._forecast_windows(frame, context, self.horizon)
 
     def _forecast_windows(
@@ -483,7 +500,7 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         """An unfitted Forecaster with the same settings and a fresh model of the same design."""
         config = self.get_config()
         config["model"] = {**config["model"], "build_input_shape": None}
-        clone = Forecaster(**config)
+        clone = Forecaster(**config, device=self.device)
         if hasattr(self, "model_") and self.model_.compile_config:
             clone._compile_like = self.model_.compile_config
         return clone
@@ -524,8 +541,12 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         return saving.write_artifact(path, config, self.model_)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
+    def load(cls, path: str | os.PathLike[str], device: str | None = None) -> Forecaster:
         """Load a Forecaster written by :meth:`save`, ready to predict and evaluate.
+
+        The weights are read to the CPU, then moved to ``device`` (``None``:
+        ``"auto"``, CUDA when present); the artifact records no device, so a
+        model trained on a GPU loads on a CPU-only machine and the other way round.
 
         Raises:
             ArtifactError: The folder is not a Forecaster artifact, or is damaged.
@@ -541,6 +562,9 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
             raise ArtifactError(
                 f"{folder / saving.CONFIG}: bad forecaster settings: {err}"
             ) from err
+        if device is not None:
+            place(model, device)
+            forecaster.device = str(model._device)
         forecaster.model_ = model
         forecaster.train_info_ = config["train"]
         forecaster.train_scale_ = config["train_scale"]
@@ -551,6 +575,16 @@ class Forecaster(UniverseMethods, IntervalMethods, ScoringMethods):
         if config.get("universe") is not None:
             forecaster._load_universe(config["universe"], folder / saving.CONFIG)
         return forecaster
+
+    def export_onnx(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``model.onnx`` and ``preprocess.json`` into the folder ``path`` (docs/export.md).
+
+        Returns:
+            The folder; :func:`rnncast.forecasting.export.read_preprocess` reads it back.
+        """
+        from rnncast.forecasting.export import export_forecaster
+
+        return export_forecaster(self, path)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -603,7 +637,32 @@ def _as_frame(prices: np.ndarray, dates: pd.Index) -> pd.DataFrame:
 
 def _check_single(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """One series; a ticker column holding a single ticker is that ticker's series."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(
+            f"{name} must be a pandas DataFrame of prices indexed by date, got "
+            f"{type(frame).__name__}; see rc.datasets.read_csv."
+        )
     return single_series(frame, name, "a Forecaster works on one series")
+
+
+def _check_arguments(features: Any, calendar: Any, seed: Any) -> None:
+    """Constructor arguments that are not checked elsewhere, by name."""
+    if not isinstance(features, str) and (not isinstance(features, list | tuple) or not features):
+        raise ConfigError(
+            f"features must be a column name or a non-empty list of them, e.g. "
+            f"['close:log_return'], got {features!r}."
+        )
+    import exchange_calendars as xcals  # lazily: it is slow to import
+
+    if not isinstance(calendar, str) or calendar not in xcals.get_calendar_names(
+        include_aliases=True
+    ):
+        raise ConfigError(
+            f"calendar={calendar!r} is not an exchange-calendars code; use e.g. 'XNYS' "
+            "(NYSE), 'XNAS', 'XLON', 'XETR' or 'XTKS'."
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise ConfigError(f"seed must be an integer or None, got {seed!r}.")
 
 
 def _check_not_constant(train: pd.DataFrame, target: str) -> None:

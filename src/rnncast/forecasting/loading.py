@@ -7,15 +7,19 @@ from pathlib import Path
 
 from rnncast import saving
 from rnncast.forecasting.forecaster import Forecaster
+from rnncast.models.devices import place
 from rnncast.models.sequential import Sequential
 
 
-def load(path: str | os.PathLike[str]) -> Sequential | Forecaster:
+def load(path: str | os.PathLike[str], device: str | None = None) -> Sequential | Forecaster:
     """Load a saved :class:`~rnncast.Forecaster` or ``Sequential`` model, whichever it holds.
 
     Args:
         path: The artifact folder written by ``save``, or a Keras ``.keras``
             file (read with :func:`rnncast.saving.load_model`).
+        device: Where the loaded model runs (``"cpu"``, ``"cuda"``, ...);
+            ``None``: ``"auto"``. Weights are read to the CPU first, and the
+            artifact records no device, so it loads on any machine.
 
     Returns:
         A :class:`Forecaster` for a forecaster artifact, else a compiled
@@ -34,7 +38,12 @@ def load(path: str | os.PathLike[str]) -> Sequential | Forecaster:
         'Sequential'
     """
     if str(path).endswith(".keras"):
-        return saving.load_model(path)
-    folder = saving.resolve_folder(Path(path))
-    kind = saving.read_config(folder, kind=None).get("kind")
-    return Forecaster.load(folder) if kind == "forecaster" else saving.load_model(folder)
+        model = saving.load_model(path)
+    else:
+        folder = saving.resolve_folder(Path(path))
+        if saving.read_config(folder, kind=None).get("kind") == "forecaster":
+            return Forecaster.load(folder, device=device)
+        model = saving.load_model(folder)
+    if device is not None:
+        place(model, device)
+    return model

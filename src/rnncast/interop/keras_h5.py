@@ -90,6 +90,8 @@ def read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
         raise ArtifactError(f"{path}: not a readable .keras (zip) archive: {err}.") from err
+    except RecursionError as err:  # a RuntimeError: "[[[[...]]]]" in config.json
+        raise ArtifactError(f"{path}: {CONFIG_NAME} is nested too deeply to be a model.") from err
     except (NotImplementedError, RuntimeError) as err:  # odd compression, encrypted members
         raise ArtifactError(
             f"{path}: cannot read this .keras archive ({err}); save it again with "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -173,7 +174,8 @@ class Dropout(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, input_shape=input_shape, **kwargs)
-        if not 0 <= float(rate) < 1:
+        number = isinstance(rate, numbers.Real) and not isinstance(rate, bool)
+        if not number or not 0 <= float(rate) < 1:
             raise ConfigError(f"Dropout rate must be in [0, 1), got {rate!r}.")
         self.rate = float(rate)
         self.noise_shape = _noise_shape(noise_shape)

@@ -38,10 +38,16 @@ class BatchSource:
         """Shape of one sample, e.g. ``(lookback, features)``."""
         return tuple(self.rows.shape[1:])
 
-    def take(self, selection: torch.Tensor | slice) -> torch.Tensor:
-        """A contiguous float32 batch for ``selection`` (int64 positions or a slice)."""
+    def take(self, selection: torch.Tensor | slice, pin: bool = False) -> torch.Tensor:
+        """A contiguous float32 batch for ``selection`` (int64 positions or a slice).
+
+        With ``pin=True`` the batch is cut straight into pinned (page-locked)
+        host memory, ready for a ``non_blocking`` copy to a CUDA device.
+        """
         if self.index is not None:
             selection = self.index[selection]
+        if pin:
+            return pinned(self.rows, selection)
         return self.rows[selection].contiguous()
 
     def split(self, at: int) -> tuple[BatchSource, BatchSource]:
@@ -76,6 +82,7 @@ class ArrayFeed:
     ) -> None:
         self.data, self.targets, self.weights = data, targets, weights
         self.batch_size, self.shuffle = batch_size, shuffle
+        self.pin_memory = False  # cut batches into pinned memory (set for CUDA models)
 
     @property
     def num_batches(self) -> int:
@@ -90,12 +97,26 @@ class ArrayFeed:
             else None
         )
         targets, weights, size = self.targets, self.weights, self.batch_size
+        if self.pin_memory:
+            yield from self._pinned_pass(order)
+            return
         for start in range(0, len(self.data), size):
             chosen = slice(start, start + size) if order is None else order[start : start + size]
             yield (
                 self.data.take(chosen),
                 None if targets is None else targets[chosen],
                 None if weights is None else weights[chosen],
+            )
+
+    def _pinned_pass(self, order: torch.Tensor | None) -> Iterator[Batch]:
+        """:meth:`new_pass` with every batch cut into pinned memory (for a CUDA model)."""
+        targets, weights, size = self.targets, self.weights, self.batch_size
+        for start in range(0, len(self.data), size):
+            chosen = slice(start, start + size) if order is None else order[start : start + size]
+            yield (
+                self.data.take(chosen, pin=True),
+                None if targets is None else pinned(targets, chosen),
+                None if weights is None else pinned(weights, chosen),
             )
 
     def on_epoch_begin(self) -> None:
@@ -108,7 +129,7 @@ class ArrayFeed:
         """The first ``at`` samples and the rest (Keras's ``validation_split``)."""
         first, rest = self.data.split(at)
         targets, weights = self.targets, self.weights
-        return (
+        parts = (
             ArrayFeed(
                 first,
                 None if targets is None else targets[:at],
@@ -123,6 +144,23 @@ class ArrayFeed:
                 self.batch_size,
             ),
         )
+        for part in parts:
+            part.pin_memory = self.pin_memory
+        return parts
+
+
+def pinned(rows: torch.Tensor, selection: torch.Tensor | slice) -> torch.Tensor:
+    """``rows[selection]`` copied once, straight into pinned host memory.
+
+    PyTorch's caching host allocator reuses the pinned blocks, and keeps a
+    block alive until the asynchronous copy that reads it has finished.
+    """
+    count = len(range(*selection.indices(len(rows)))) if isinstance(selection, slice) else None
+    shape = (count if count is not None else len(selection), *rows.shape[1:])
+    out = torch.empty(shape, dtype=rows.dtype, pin_memory=True)  # (batch, *sample_shape)
+    if isinstance(selection, slice):
+        return out.copy_(rows[selection])
+    return torch.index_select(rows, 0, selection, out=out)
 
 
 def as_source(x: Any, name: str = "x") -> BatchSource:

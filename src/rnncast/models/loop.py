@@ -24,6 +24,7 @@ from rnncast.callbacks import CallbackList, History, TerminateOnNaN
 from rnncast.exceptions import TrainingDivergedError
 from rnncast.layers.base import add_regularization, apply_constraints
 from rnncast.models import distributed
+from rnncast.models.devices import backward_and_step, to_device
 from rnncast.models.feeds import EpochIterator
 from rnncast.models.progress import Progress
 
@@ -171,6 +172,7 @@ def _train_step(
     watch: DivergenceWatch | None = None,
 ) -> float:
     """Forward, loss, backward and update on one batch; returns the batch loss."""
+    x, y, weights = to_device((x, y, weights), model._device)  # the batch itself on the CPU
     model.optimizer.zero_grad()
     parallel = model._parallel  # torchrun: DistributedDataParallel averages the gradients
     prediction = (model if parallel is None else parallel)(x)  # (batch, outputs)
@@ -179,13 +181,15 @@ def _train_step(
     value = float(loss.detach())
     if not math.isfinite(value) and parallel is None:
         return value
-    if loss.requires_grad:  # False when every weight is frozen (trainable=False)
-        (loss if parallel is None else loss * parallel.grad_scale).backward()
-    if parallel is not None:  # after DDP's all-reduce: did any rank diverge or stop?
-        value = parallel.agree(model, value)
+    if parallel is None:
+        backward_and_step(model, loss)  # through the float16 loss scaler when there is one
+    else:
+        if loss.requires_grad:  # False when every weight is frozen (trainable=False)
+            (loss * parallel.grad_scale).backward()  # DDP averages over the global batch
+        value = parallel.agree(model, value)  # after the all-reduce: did a rank diverge or stop?
         if not math.isfinite(value) or parallel.stopping:
             return value
-    model.optimizer.step()
+        model.optimizer.step()
     apply_constraints(model)  # weight constraints after each update, as Keras
     meter.update(value, y, prediction, weights)
     if watch is not None:  # judged on the data loss: penalties have no zero-prediction twin
@@ -340,6 +344,7 @@ def evaluate(
             for step, (x, y, weights) in enumerate(batches.epoch()):
                 if callbacks is not None:
                     callbacks.call("on_test_batch_begin", step, None)
+                x, y, weights = to_device((x, y, weights), model._device)
                 prediction = model(x)
                 loss = batch_loss(model, y, prediction, weights)
                 loss = float(add_regularization(model, loss))  # Keras's val_loss includes penalties

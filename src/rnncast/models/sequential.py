@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from rnncast._internal import output
+from rnncast._internal.artifacts import check_build_size
 from rnncast._internal.checks import positive_int
 from rnncast.exceptions import ConfigError, ShapeError
 from rnncast.layers import Layer, deserialize, serialize
@@ -18,6 +19,7 @@ from rnncast.layers.base import Shape, show_shape
 from rnncast.layers.core import InputLayer
 from rnncast.layers.recurrent import Recurrent
 from rnncast.layers.wrappers import Bidirectional
+from rnncast.models.devices import to_device
 from rnncast.models.trainer import Trainer
 
 
@@ -188,8 +190,11 @@ class Sequential(Trainer, nn.Module):
             layer.check_input_shape(shape)
         except ShapeError as err:
             raise ShapeError(_explain(layer, previous, err)) from None
+        check_build_size(layer, shape[-1] if shape and shape[-1] else 1)  # before allocating
         with torch.inference_mode(False):
             layer.build(shape, generator)
+        if self._device is not None and self._device.type != "cpu":
+            layer.to(self._device)  # built lazily after compile(device=...)
 
     def _generator(self) -> torch.Generator | None:
         return None if self.seed is None else torch.Generator().manual_seed(int(self.seed))
@@ -300,9 +305,28 @@ class Sequential(Trainer, nn.Module):
             self.train(was_training)
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, features)
+        if self._precision is not None:  # mixed precision: autocast, float32 out (devices.py)
+            with self._precision.autocast(x.device.type):
+                return self._run_layers(x).float()
+        return self._run_layers(x)
+
+    def _run_layers(self, x: torch.Tensor) -> torch.Tensor:  # (batch, timesteps, features)
         for layer in self._stack:
             x = layer(x)
         return x
+
+    def _apply(self, fn: Any, recurse: bool = True) -> Sequential:
+        """After ``.to()``/``.cuda()``/``.cpu()``, batches and optimizer slots follow the weights.
+
+        Each LSTM/GRU module re-flattens its weights for cuDNN in torch's own ``_apply``.
+        """
+        result = super()._apply(fn, recurse)
+        weight = next(self.parameters(), None)
+        if weight is not None and weight.device != self._device:
+            self._device = weight.device
+            if self.optimizer is not None:
+                self.optimizer.to(weight.device)
+        return result
 
     # ------------------------------------------------------ one batch at a time
     def train_on_batch(
@@ -443,6 +467,7 @@ class Sequential(Trainer, nn.Module):
             with torch.inference_mode():
                 for step, (inputs, _, _) in enumerate(batches.epoch()):
                     callback_list.call("on_predict_batch_begin", step, None)
+                    inputs = to_device((inputs, None, None), self._device)[0]
                     outputs.append(self(inputs))  # (batch, ...)
                     callback_list.call("on_predict_batch_end", step, {"outputs": outputs[-1]})
         finally:
@@ -450,7 +475,38 @@ class Sequential(Trainer, nn.Module):
         callback_list.call("on_predict_end", None)
         if not outputs:
             return np.zeros((0, *self.output_shape[1:]), dtype=np.float32)
-        return torch.cat(outputs).numpy()
+        return torch.cat(outputs).cpu().numpy()
+
+    def export(
+        self,
+        filepath: Any,
+        format: str = "onnx",
+        verbose: bool | None = None,
+        input_signature: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Write the inference pass for serving outside Python (Keras 3's ``model.export``).
+
+        ``format="onnx"`` (the default here: Keras's ``"tf_saved_model"``
+        needs TensorFlow) writes an ONNX file whose input ``inputs`` and
+        output ``outputs`` have a dynamic batch axis; ``format="torch"`` a
+        ``torch.export`` program (``.pt2``). ``opset_version`` may be passed
+        for ONNX. See :mod:`rnncast.interop.onnx`.
+
+        Returns:
+            The path written (a ``pathlib.Path``).
+
+        Example:
+            >>> import tempfile
+            >>> from rnncast import Sequential
+            >>> from rnncast.layers import GRU, Dense
+            >>> model = Sequential([GRU(4, input_shape=(10, 1)), Dense(1)], seed=0)
+            >>> model.export(tempfile.mkdtemp() + "/model.onnx", verbose=False).name
+            'model.onnx'
+        """
+        from rnncast.interop.onnx import export_model
+
+        return export_model(self, filepath, format, verbose, input_signature, **kwargs)
 
     def dropout_layers(self) -> list[Layer]:
         """Layers that drop inputs while training (Dropout, or LSTM/GRU with ``dropout``)."""

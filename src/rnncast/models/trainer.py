@@ -13,9 +13,9 @@ import torch
 from rnncast import losses, optimizers
 from rnncast import metrics as metrics_module
 from rnncast._internal import output, ranks
-from rnncast._internal.checks import positive_int
+from rnncast._internal.checks import fit_arguments, positive_int
 from rnncast.callbacks import Callback, CallbackList, History
-from rnncast.exceptions import ConfigError, FitError, ShapeError
+from rnncast.exceptions import ConfigError, DataError, FitError, ShapeError
 from rnncast.models import distributed
 from rnncast.models.batches import (
     ArrayFeed,
@@ -28,6 +28,7 @@ from rnncast.models.batches import (
     check_finite,
     class_weights_to_sample_weights,
 )
+from rnncast.models.devices import move_model, pins_memory, precision_for, resolve_device
 from rnncast.models.feeds import EpochIterator, kind_of, python_feed, unpack
 from rnncast.models.loop import evaluate as _evaluate
 from rnncast.models.loop import train
@@ -76,7 +77,7 @@ def reject_unknown(method: str, arguments: dict[str, Any], known: str) -> None:
 
 _COMPILE_ARGS = (
     "optimizer, loss, loss_weights, metrics, weighted_metrics, run_eagerly, "
-    "steps_per_execution, jit_compile, auto_scale_loss"
+    "steps_per_execution, jit_compile, auto_scale_loss (and rnncast's device, mixed_precision)"
 )
 _FIT_ARGS = (
     "x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, "
@@ -99,6 +100,8 @@ class Trainer:
     stop_training = False
     _training_seed: int | None = None
     _parallel: distributed.DataParallel | None = None  # set during a fit under torchrun
+    _device: torch.device | None = None  # where the weights are; batches follow (devices.py)
+    _precision: Any = None  # devices.Precision under a mixed_* policy, else None
 
     def compile(
         self,
@@ -111,6 +114,8 @@ class Trainer:
         steps_per_execution: int = 1,
         jit_compile: bool | str = "auto",
         auto_scale_loss: bool = True,
+        device: str | torch.device | None = "auto",
+        mixed_precision: str | Any = None,
         **kwargs: Any,
     ) -> None:
         """Choose the optimizer, the loss and the metrics to report (Keras's ``compile``).
@@ -136,13 +141,22 @@ class Trainer:
                 is one step (Keras's torch backend does not use it either).
             jit_compile: Accepted as a hint with no effect: rnncast does not
                 ``torch.compile`` the model (its fused LSTM/GRU kernels are fast already).
-            auto_scale_loss: Accepted with no effect: rnncast trains in float32
-                (no mixed-precision loss scaling needed).
+            auto_scale_loss: Under a ``mixed_float16`` policy, scale the loss
+                (``torch.amp.GradScaler``, Keras's ``LossScaleOptimizer``); no
+                effect otherwise.
+            device: rnncast's extension (Keras places models itself): ``"auto"``
+                (CUDA, then Apple MPS, then the CPU), ``"cpu"``, ``"cuda"``,
+                ``"cuda:1"`` or ``"mps"``. The weights and optimizer slots move
+                there; batches are copied over as they are cut.
+            mixed_precision: rnncast's extension: ``"bf16"`` or ``"fp16"`` compute
+                under ``torch.autocast`` with float32 weights; ``None`` follows
+                :func:`rnncast.mixed_precision.set_global_policy` (float32 by default).
             **kwargs: Anything else is a ``ConfigError`` naming the argument.
 
         Raises:
             ConfigError: for a missing loss, ``loss_weights`` for more than one
-                output, or an argument Keras's ``compile`` does not have.
+                output, an unknown or absent device, float16 on the CPU, or an
+                argument Keras's ``compile`` does not have.
 
         Example:
             >>> from rnncast import Sequential
@@ -160,8 +174,12 @@ class Trainer:
                 "sample and cannot be minimised; use reduction='sum_over_batch_size'."
             )
         self.loss_scale = _loss_scale(loss_weights)
+        target = resolve_device(device)
+        precision = precision_for(mixed_precision, target, bool(auto_scale_loss))
         self.optimizer = optimizers.get(optimizer)
         self.loss_fn = losses.get(loss)
+        self._device, self._precision = target, precision
+        move_model(self, target)  # weights and optimizer slots (no-op when already there)
         metrics, weighted_metrics = _metric_list(metrics), _metric_list(weighted_metrics)
         self.compiled_metrics = [metrics_module.get(metric) for metric in metrics]
         self.compiled_weighted_metrics = [metrics_module.get(m) for m in weighted_metrics]
@@ -278,6 +296,7 @@ class Trainer:
         """
         self._require_compiled("fit")
         reject_unknown("fit", kwargs, _FIT_ARGS)
+        fit_arguments(epochs, initial_epoch, validation_split, callbacks, shuffle)
         if not 0 <= int(initial_epoch) <= int(epochs):
             raise ConfigError(
                 f"need 0 <= initial_epoch <= epochs, got initial_epoch="
@@ -411,7 +430,30 @@ class Trainer:
         if batch_size is None:
             batch_size = math.ceil(len(data) / steps) if steps and len(data) else 32
         size = positive_int(batch_size, "batch_size")
-        return EpochIterator(ArrayFeed(data, target_tensor, weights, size, bool(shuffle)), steps)
+        feed = ArrayFeed(data, target_tensor, weights, size, bool(shuffle))
+        feed.pin_memory = pins_memory(self._device)  # CUDA: batches cut into pinned memory
+        return EpochIterator(feed, steps)
+
+    def _validation_data(
+        self, validation_data: Any, batch_size: int | None, steps: int | None
+    ) -> EpochIterator:
+        """The batches of ``validation_data``: a tuple of arrays or a batch source."""
+        if isinstance(validation_data, tuple | list):
+            if len(validation_data) not in (2, 3):
+                raise ConfigError(
+                    "validation_data must be (x_val, y_val) or (x_val, y_val, "
+                    f"sample_weight_val), got {len(validation_data)} items."
+                )
+            x_val, y_val, w_val = (*validation_data, None)[:3]
+        elif kind_of(validation_data) == "array":
+            raise ConfigError(
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                "sample_weight_val), or a generator, DataLoader or PyDataset of batches."
+            )
+        else:
+            x_val, y_val, w_val = validation_data, None, None
+        names = ("x_val", "y_val")
+        return self._epoch_iterator(x_val, y_val, w_val, None, batch_size, False, steps, names)
 
     def _validation(
         self,
@@ -428,23 +470,10 @@ class Trainer:
         samples but not class weights (those weight training only).
         """
         if validation_data is not None:
-            if isinstance(validation_data, tuple | list):
-                if len(validation_data) not in (2, 3):
-                    raise ConfigError(
-                        "validation_data must be (x_val, y_val) or (x_val, y_val, "
-                        f"sample_weight_val), got {len(validation_data)} items."
-                    )
-                x_val, y_val, w_val = (*validation_data, None)[:3]
-            elif kind_of(validation_data) == "array":
-                raise ConfigError(
-                    "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                    "sample_weight_val), or a generator, DataLoader or PyDataset of batches."
-                )
-            else:
-                x_val, y_val, w_val = validation_data, None, None
-            names = ("x_val", "y_val")
-            val = self._epoch_iterator(x_val, y_val, w_val, None, batch_size, False, steps, names)
-            return batches, val
+            try:
+                return batches, self._validation_data(validation_data, batch_size, steps)
+            except (ConfigError, ShapeError, DataError) as err:  # say which argument
+                raise type(err)(f"validation_data: {err}") from err
         if not validation_split:
             return None
         if not isinstance(batches.feed, ArrayFeed):

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any
 
@@ -130,12 +131,12 @@ class Optimizer:
             learning_rate = deserialize_schedule(learning_rate)
         if not isinstance(learning_rate, LearningRateSchedule):
             try:
-                valid = float(learning_rate) >= 0
+                valid = 0 <= float(learning_rate) < float("inf")  # NaN fails too
             except (TypeError, ValueError):
                 valid = False
             if not valid:
                 raise ConfigError(
-                    f"learning_rate must be a number >= 0 or a schedule from "
+                    f"learning_rate must be a number >= 0 (finite) or a schedule from "
                     f"rnncast.optimizers.schedules, got {learning_rate!r}."
                 )
         if clipnorm is not None and global_clipnorm is not None:
@@ -146,7 +147,8 @@ class Optimizer:
             ("clipvalue", clipvalue),
             ("global_clipnorm", global_clipnorm),
         ):
-            if value is not None and not float(value) >= 0:
+            number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if value is not None and not (number and 0 <= value < float("inf")):
                 raise ConfigError(f"{arg} must be >= 0, got {value!r}.")
         self._learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -177,6 +179,29 @@ class Optimizer:
         """Attach the trainable tensors and create zeroed slot variables for them."""
         self.params = list(params)
         self.slots = {name: [torch.zeros_like(p) for p in self.params] for name in self.slot_names}
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        """``[{"params": trainable tensors}]``: what ``torch.amp.GradScaler`` unscales.
+
+        With it, ``scaler.step(optimizer)`` works on rnncast's optimizers as on
+        ``torch.optim`` ones (mixed float16 training).
+        """
+        return [{"params": self.params}]
+
+    def to(self, device: torch.device | str) -> Optimizer:
+        """Move the slot variables (moments, ...) to ``device``, next to the weights they follow.
+
+        Example:
+            >>> from rnncast.optimizers import Adam
+            >>> optimizer = Adam()
+            >>> optimizer.build([torch.zeros(2, requires_grad=True)])
+            >>> optimizer.to("cpu").slots["m"][0].device.type
+            'cpu'
+        """
+        for values in self.slots.values():
+            values[:] = [t.to(device) for t in values]
+        return self
 
     def step(self) -> None:
         """Apply one update from the gradients stored in ``param.grad``."""
