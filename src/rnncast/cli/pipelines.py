@@ -223,7 +223,7 @@ def _run(
     started = time.perf_counter()
     data = prepare(config)
     if is_universe(data.frame):
-        return universe_run.run_universe(config, target, say, data, notes)
+        return universe_run.run_universe(config, target, say, data, notes, fit)
     say(
         f"data: {data.source}, {len(data.frame)} rows {data.frame.index[0].date()} .. "
         f"{data.frame.index[-1].date()}; train {len(data.train)}, val {len(data.val)}, "

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,14 +64,17 @@ def run_universe(
     say: Any,
     data: Prepared,
     notes: tuple[str, ...] = (),
+    fit: Callable[[dict[str, Any], Prepared], Forecaster] | None = None,
 ) -> RunResult:
-    """Fit the global model on train, evaluate it on test (context: val), forecast every ticker."""
+    """Fit the global model on train, evaluate it on test (context: val), forecast every ticker.
+
+    ``fit(config, data)`` replaces the default fit on train (see :func:`pipelines.run`).
+    """
     from rnncast.cli import pipelines
 
     started = time.perf_counter()
     say(data_line(data.source, data.frame, data.train, data.val, data.test))
-    fc = pipelines.build_forecaster(config)
-    fc.fit(data.train, validation=data.val, **pipelines.fit_kwargs(config))
+    fc = (fit or pipelines.fit_train)(config, data)
     fitted_at = time.perf_counter()
     interval = config["evaluation"]["interval"]
     report = fc.evaluate(
