@@ -306,7 +306,7 @@ def test_universe_bench_skips_without_the_shared_data(tmp_path, monkeypatch, cap
     monkeypatch.setattr(bench, "HSMD", tmp_path / "absent.csv.gz")
     results = bench.main(workload="universe", json_path=str(tmp_path / "b.json"))
     assert "not found" in results["universe"]["skipped"]
-    assert set(results) == {"machine", "date", "quick", "universe"}
+    assert set(results) == {"machine", "date", "quick", "device", "universe"}
     out = capsys.readouterr().out
     assert "universe: skipped" in out and "| universe workload | | skipped:" in out
     assert main(["bench", "--workload", "universe", "--max-windows", "10"]) == 0
