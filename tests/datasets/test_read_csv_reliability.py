@@ -14,7 +14,7 @@ from rnncast.cli import main
 from rnncast.cli.config import load_config
 from rnncast.cli.pipelines import load_data
 from rnncast.datasets import read_csv
-from rnncast.exceptions import ConfigError, DataError
+from rnncast.exceptions import DataError
 
 
 def csv(text: str) -> io.StringIO:
@@ -141,14 +141,16 @@ def test_rows_with_every_field_blank_are_skipped():
 LONG = ["2024-01-02", "2024-01-03", "2024-01-04"] * 2
 
 
-def test_multi_ticker_file_without_ticker_lists_the_tickers_in_the_cli_path(tmp_path):
+def test_multi_ticker_file_without_ticker_is_a_universe_in_the_cli_path(tmp_path):
+    # a long file without --ticker is one universe run (issue 15), not an error
     path = write(tmp_path / "long.csv", LONG, ["AAA"] * 3 + ["BBB"] * 3)
     data = load_config(overrides=[f"data.csv='{path}'"])["data"]
-    with pytest.raises(ConfigError, match=r"holds 2 tickers \(AAA, BBB\).*--ticker AAA"):
-        load_data(data)
-    long = read_csv(path)
-    with pytest.raises(DataError, match=r"2 tickers \(AAA, BBB\); a Forecaster works on one"):
-        rc.Forecaster([rc.layers.Dense(1)], lookback=2).fit(long)
+    frame, _ = load_data(data)
+    assert sorted(frame["ticker"].unique()) == ["AAA", "BBB"]
+    assert frame.groupby("ticker")["close"].apply(list).to_dict() == {
+        "AAA": closes(6)[:3],
+        "BBB": closes(6)[3:],
+    }
 
 
 def test_ticker_matching_ignores_case_in_the_cli_path(tmp_path):

@@ -202,7 +202,7 @@ def test_errors(parts):
     with pytest.raises(ConfigError, match="model must be a Sequential"):
         Forecaster("lstm", lookback=5).fit(frame)
     long = pd.concat([frame.assign(ticker="MSFT"), frame.assign(ticker="IBM")])
-    # a long frame trains a universe forecaster (tests/forecasting/test_universe.py); a
+    # a long frame trains a universe forecaster (tests/forecasting/test_universe_forecaster.py); a
     # forecaster fitted on one series still refuses to forecast several
     with pytest.raises(DataError, match=r"2 tickers \(IBM, MSFT\); a Forecaster works on one"):
         fitted(parts).predict(long)
