@@ -28,12 +28,10 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
-from rnncast._internal.jsonsafe import json_safe
 from rnncast.evaluate.conventions import ALPHA
-from rnncast.evaluate.verdict import format_p
+from rnncast.evaluate.verdict import VerdictText, format_p
 
 __all__ = ["FDR_LEVEL", "UNIVERSE_BADGES", "PooledDirection", "UniverseVerdict"]
 
@@ -106,7 +104,7 @@ class PooledDirection:
 
 
 @dataclass(frozen=True)
-class UniverseVerdict:
+class UniverseVerdict(VerdictText):
     """The claim a universe evaluation supports, with the evidence behind it.
 
     Mirrors :class:`~rnncast.evaluate.verdict.Verdict`: ``sentence``,
@@ -131,6 +129,9 @@ class UniverseVerdict:
         best_baseline: ``(name, pooled MASE)`` of a baseline that beats the model and naive.
         notes: Further plain-language caveats.
     """
+
+    badges = UNIVERSE_BADGES
+    console_prefix = "universe verdict"
 
     outcome: str
     n_tickers: int = 0
@@ -173,28 +174,6 @@ class UniverseVerdict:
             parts.append(self.direction.phrase())
         parts.extend(self.notes)
         return "; ".join(parts)
-
-    def badge(self) -> tuple[str, str]:
-        """``(colour, label)``: green, amber, red or grey, as for a single series."""
-        colour, label = UNIVERSE_BADGES[self.outcome]
-        if self.outcome == "beats" and self.repeats_last_price:
-            return "amber", label + ", but it mostly repeats the last price"
-        return colour, label
-
-    def console_line(self) -> str:
-        """``universe verdict: <sentence>`` for terminals and logs."""
-        return f"universe verdict: {self.sentence()}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready fields plus the rendered ``sentence`` and ``badge``."""
-        fields = asdict(self)
-        fields["repeats_last_price"] = self.repeats_last_price
-        fields["sentence"] = self.sentence()
-        fields["badge"] = dict(zip(("colour", "label"), self.badge(), strict=True))
-        return json_safe(fields)
-
-    def __str__(self) -> str:
-        return self.sentence()
 
     # --------------------------------------------------------------- pieces
     def _claim(self) -> str:

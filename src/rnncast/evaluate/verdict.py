@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from rnncast._internal.jsonsafe import json_safe
 from rnncast.evaluate.conventions import ALPHA, MATERIAL_SKILL_PCT
@@ -81,8 +81,46 @@ class DirectionClaim:
         )
 
 
+class VerdictText:
+    """What every verdict renders from its ``sentence()``: badge, console line, JSON, ``str``.
+
+    Subclasses are frozen dataclasses with an ``outcome`` and a
+    ``repeats_last_price``; they set ``badges`` (outcome -> (colour, label))
+    and ``console_prefix``.
+    """
+
+    badges: ClassVar[dict[str, tuple[str, str]]]
+    console_prefix: ClassVar[str] = "verdict"
+
+    def sentence(self) -> str:
+        """The verdict in one line of plain language (each verdict kind writes its own)."""
+        raise NotImplementedError
+
+    def badge(self) -> tuple[str, str]:
+        """``(colour, label)`` of the report's badge: green, amber, red or grey."""
+        colour, label = self.badges[self.outcome]
+        if self.outcome == "beats" and self.repeats_last_price:
+            return "amber", label + ", but it mostly repeats the last price"
+        return colour, label
+
+    def console_line(self) -> str:
+        """``<prefix>: <sentence>`` for terminals and logs."""
+        return f"{self.console_prefix}: {self.sentence()}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields plus ``repeats_last_price``, the ``sentence`` and ``badge``."""
+        fields = asdict(self)
+        fields["repeats_last_price"] = self.repeats_last_price
+        fields["sentence"] = self.sentence()
+        fields["badge"] = dict(zip(("colour", "label"), self.badge(), strict=True))
+        return json_safe(fields)
+
+    def __str__(self) -> str:
+        return self.sentence()
+
+
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(VerdictText):
     """The claim an evaluation supports, with the evidence behind it.
 
     Attributes:
@@ -104,6 +142,8 @@ class Verdict:
         steps_won: ``(steps where the model's MASE beats naive's, horizon)`` for horizon > 1.
         notes: Further plain-language caveats (e.g. how many configurations were tried).
     """
+
+    badges = BADGES
 
     outcome: str
     model_mase: float = math.nan
@@ -146,27 +186,6 @@ class Verdict:
             parts.append(f"beats naive on MASE at {won} of {horizon} steps")
         parts.extend(self.notes)
         return "; ".join(parts)
-
-    def badge(self) -> tuple[str, str]:
-        """``(colour, label)`` of the report's badge: green, amber, red or grey."""
-        colour, label = BADGES[self.outcome]
-        if self.outcome == "beats" and self.repeats_last_price:
-            return "amber", label + ", but it mostly repeats the last price"
-        return colour, label
-
-    def console_line(self) -> str:
-        """``verdict: <sentence>`` for terminals and logs."""
-        return f"verdict: {self.sentence()}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready fields plus the rendered ``sentence`` and ``badge``."""
-        fields = asdict(self)
-        fields["sentence"] = self.sentence()
-        fields["badge"] = dict(zip(("colour", "label"), self.badge(), strict=True))
-        return json_safe(fields)
-
-    def __str__(self) -> str:
-        return self.sentence()
 
     # --------------------------------------------------------------- pieces
     def _claim(self) -> str:
