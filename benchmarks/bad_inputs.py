@@ -1325,7 +1325,7 @@ def csv_cases() -> Iterator[Case]:
         ("DD/MM ambiguous", _rows(ambiguous, _walk(len(ambiguous))), "--date-format"),
         ("split x1.5", _rows(_dates(), np.r_[c[:30], c[30:] / 1.5]), "split"),
         ("empty", "", "empty"),
-        ("multi-ticker", multi, "AAA"),
+        ("multi-ticker, too short for one window", multi, "lookback"),
         ("constant", _rows(_dates(), np.full(60, 5.0)), "constant"),
         ("binary", "\x00\x01\x02\xff", "p.csv"),
     ):
@@ -1811,11 +1811,6 @@ def api_cases() -> Iterator[Case]:
             "NaN|close",
         ),
         (
-            "fit on a two-ticker frame",
-            lambda: rc.Forecaster([LSTM(4), Dense(1)], lookback=10).fit(multi, epochs=1, verbose=0),
-            "ticker",
-        ),
-        (
             "fit epochs=-1",
             lambda: rc.Forecaster([LSTM(4), Dense(1)], lookback=10).fit(
                 frame, epochs=-1, verbose=0
@@ -1927,6 +1922,15 @@ def api_cases() -> Iterator[Case]:
                 [LSTM(4), Dense(1)], lookback=10, features=["volume:log"], seed=0
             ).fit(frame, epochs=1, verbose=0),
             lambda r: isinstance(r, rc.Forecaster),
+        )
+    )
+    valid.append(  # a long frame is a universe (issue 15): one global model, both tickers
+        (
+            "fit on a two-ticker frame",
+            lambda: rc.Forecaster([LSTM(4), Dense(1)], lookback=10, seed=0).fit(
+                multi, epochs=1, verbose=0
+            ),
+            lambda r: list(r.tickers_) == ["A", "B"],
         )
     )
     for label, call, check in valid:
