@@ -16,13 +16,7 @@ from rnncast.forecasting.export import read_preprocess
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-
-def one_thread_session(path):
-    """An onnxruntime session on one thread (its spinning threads crawl on a busy machine)."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
+from onnx_sessions import one_thread_session  # noqa: E402 - after the importorskips
 
 SMALL = [
     "--set",
