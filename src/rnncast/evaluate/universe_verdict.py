@@ -163,15 +163,7 @@ class UniverseVerdict(VerdictText):
         parts = [self._claim()]
         if self.n_lag_flagged:
             parts.append(self._lag_phrase())
-        if self.learned_nothing:
-            parts.append(
-                "the network learned only the average move (its training forecasts barely vary)"
-            )
-        if self.best_baseline is not None:
-            name, score = self.best_baseline
-            parts.append(f"best baseline: {name} (pooled MASE {score:.2f}) beats the model")
-        if self.direction is not None:
-            parts.append(self.direction.phrase())
+        parts.extend(self._caveats("pooled MASE"))
         parts.extend(self.notes)
         return "; ".join(parts)
 

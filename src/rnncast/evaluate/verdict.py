@@ -115,6 +115,20 @@ class VerdictText:
         fields["badge"] = dict(zip(("colour", "label"), self.badge(), strict=True))
         return json_safe(fields)
 
+    def _caveats(self, metric: str) -> list[str]:
+        """The phrases every verdict adds after its claim: learned nothing, baseline, direction."""
+        parts = []
+        if self.learned_nothing:
+            parts.append(
+                "the network learned only the average move (its training forecasts barely vary)"
+            )
+        if self.best_baseline is not None:
+            name, score = self.best_baseline
+            parts.append(f"best baseline: {name} ({metric} {score:.2f}) beats the model")
+        if self.direction is not None:
+            parts.append(self.direction.phrase())
+        return parts
+
     def __str__(self) -> str:
         return self.sentence()
 
@@ -171,15 +185,7 @@ class Verdict(VerdictText):
         parts = [self._claim()]
         if self.repeats_last_price:
             parts.append(self._lag_phrase())
-        if self.learned_nothing:
-            parts.append(
-                "the network learned only the average move (its training forecasts barely vary)"
-            )
-        if self.best_baseline is not None:
-            name, score = self.best_baseline
-            parts.append(f"best baseline: {name} (MASE {score:.2f}) beats the model")
-        if self.direction is not None:
-            parts.append(self.direction.phrase())
+        parts.extend(self._caveats("MASE"))
         parts.extend(self.coverage_warnings)
         if self.steps_won is not None:
             won, horizon = self.steps_won
