@@ -306,13 +306,29 @@ def _metrics_json(
         "per_step": summary.get("per_step"),
         "lag": summary.get("lag"),
         "coverage": summary.get("coverage"),
+        **run_facts(config, data, fc, timings, data.test.index),
+    }
+
+
+def run_facts(
+    config: dict[str, Any],
+    data: Prepared,
+    fc: Forecaster,
+    timings: dict[str, float],
+    test_dates: pd.DatetimeIndex,
+) -> dict[str, Any]:
+    """The ``metrics.json`` fields every run shares: name, data, test span, epochs, timings."""
+    test = {
+        "start": str(test_dates.min().date()),
+        "end": str(test_dates.max().date()),
+        "rows": len(data.test),
+    }
+    if "ticker" in data.test.columns:
+        test["tickers"] = int(data.test["ticker"].nunique())
+    return {
         "name": config["name"],
         "data": {"source": data.source, **fc.train_info_},
-        "test": {
-            "start": str(data.test.index[0].date()),
-            "end": str(data.test.index[-1].date()),
-            "rows": len(data.test),
-        },
+        "test": test,
         "epochs": len(fc.history_.epoch),
         "timings": timings,
     }

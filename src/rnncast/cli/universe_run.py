@@ -129,24 +129,16 @@ def _metrics_json(
     fc: Forecaster,
     timings: dict[str, float],
 ) -> dict[str, Any]:
+    from rnncast.cli import pipelines
+
     universe = report.to_dict()
-    dates = _dates(data.test)
     return {
         "universe": universe["summary"],
         "verdict": universe["verdict"],
         "verdict_details": universe["verdict_details"],
         "per_ticker": universe["table"],
         "tickers": universe["tickers"],
-        "name": config["name"],
-        "data": {"source": data.source, **fc.train_info_},
-        "test": {
-            "start": str(dates.min().date()),
-            "end": str(dates.max().date()),
-            "rows": len(data.test),
-            "tickers": int(data.test["ticker"].nunique()),
-        },
-        "epochs": len(fc.history_.epoch),
-        "timings": timings,
+        **pipelines.run_facts(config, data, fc, timings, _dates(data.test)),
     }
 
 
