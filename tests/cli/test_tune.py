@@ -350,3 +350,10 @@ def test_tune_writes_the_report_best_toml_and_one_final_run(tmp_path, capsys):
     metrics = json.loads((final[0] / "metrics.json").read_text())
     assert "refitted on train+validation; test scored once" in metrics["verdict"]
     assert "best of 3 trials" in capsys.readouterr().out
+
+
+def test_a_config_without_a_tune_section_names_the_fix(tmp_path, capsys):
+    assert main(["tune", "--ticker", "MSFT", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no [tune] section" in err and "units = [32, 64]" in err
+    assert list(tmp_path.iterdir()) == []

@@ -201,3 +201,11 @@ def test_export_errors(forecasters, tmp_path):
     (tmp_path / "model.onnx").write_text("")
     with pytest.raises(ConfigError, match="is a file"):
         forecasters["plain"].export_onnx(tmp_path / "model.onnx")
+
+
+def test_a_universe_forecaster_is_refused_with_the_fix(tmp_path):
+    frame = rc.datasets.load_sample(["MSFT", "IBM"]).groupby("ticker").tail(120)
+    fc = rc.Forecaster([LSTM(2), Dense(1)], lookback=5, seed=0).fit(frame, epochs=1, verbose=0)
+    with pytest.raises(ConfigError, match=r"single-series.*\['IBM', 'MSFT'\].*one Forecaster per"):
+        fc.export_onnx(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
